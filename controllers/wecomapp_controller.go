@@ -1,0 +1,223 @@
+package controllers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/tools/events"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	wecomv1alpha1 "github.com/wecom-operator/wecom-operator/api/v1alpha1"
+	"github.com/wecom-operator/wecom-operator/internal/credentials"
+	"github.com/wecom-operator/wecom-operator/webhook"
+)
+
+// Field index names.
+const (
+	// IndexSecretRef indexes WeComApps by spec.secretRef.name, so a Secret
+	// change finds its apps at once.
+	IndexSecretRef = "spec.secretRef.name"
+	// IndexAppRef indexes ExternalContacts by spec.appRef.name.
+	IndexAppRef = "spec.appRef.name"
+)
+
+// Condition reasons of a WeComApp.
+const (
+	ReasonReady         = "Ready"
+	ReasonTokenRejected = "TokenRejected"
+	ReasonProgressing   = "Progressing"
+)
+
+// TokenVerifier proves a corp secret by obtaining an access token.
+type TokenVerifier interface {
+	// VerifyToken returns nil, or an error whose Reason (see TokenError)
+	// says why WeCom refused.
+	VerifyToken(ctx context.Context, corpID, corpSecret string) error
+}
+
+// WeComAppReconciler validates a WeComApp's credentials and reports them in
+// its status, with the webhook path and the number of contacts.
+type WeComAppReconciler struct {
+	client.Client
+	// Reader reads Secrets live; they are not in the informer cache.
+	Reader   client.Reader
+	Recorder events.EventRecorder
+	// Tokens, when set, proves the corp secret against WeCom.
+	Tokens TokenVerifier
+}
+
+// +kubebuilder:rbac:groups=wecom.dev,resources=wecomapps,verbs=get;list;watch
+// +kubebuilder:rbac:groups=wecom.dev,resources=wecomapps/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=wecom.dev,resources=externalcontacts,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=wecom.dev,resources=externalcontacts/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch
+// +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
+// +kubebuilder:rbac:groups=coordination.k8s.io,resources=leases,verbs=get;list;watch;create;update;patch;delete
+
+// Reconcile brings one WeComApp's status up to date.
+func (r *WeComAppReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	app := &wecomv1alpha1.WeComApp{}
+	if err := r.Get(ctx, req.NamespacedName, app); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	before := app.DeepCopy()
+	app.Status.WebhookPath = webhook.PathFor(app.Namespace, app.Name)
+	app.Status.ObservedGeneration = app.Generation
+
+	count, err := r.countContacts(ctx, app)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	app.Status.Contacts = count
+
+	ready, reason, message, retryErr := r.check(ctx, app)
+	r.setReady(app, ready, reason, message)
+	if err := r.Status().Patch(ctx, app, client.MergeFrom(before)); err != nil {
+		return ctrl.Result{}, fmt.Errorf("patch WeComApp status: %w", err)
+	}
+	r.eventOnTransition(before, app)
+	return ctrl.Result{}, retryErr
+}
+
+// check validates the credentials. retryErr is set for transient failures
+// (the API server, the network), which back off; configuration errors do
+// not retry: the Secret watch brings the app back when it is fixed.
+func (r *WeComAppReconciler) check(ctx context.Context, app *wecomv1alpha1.WeComApp) (bool, string, string, error) {
+	creds, err := credentials.Load(ctx, r.Reader, app)
+	if reason := credentials.ReasonOf(err); reason != "" {
+		return false, reason, err.Error(), nil
+	}
+	if err != nil {
+		return false, ReasonProgressing, "reading credentials: " + err.Error(), err
+	}
+	if r.Tokens != nil {
+		if err := r.Tokens.VerifyToken(ctx, app.Spec.CorpID, creds.CorpSecret); err != nil {
+			if te, ok := AsTokenError(err); ok {
+				return false, ReasonTokenRejected, te.Error(), nil
+			}
+			return false, ReasonProgressing, "obtaining an access token: " + err.Error(), err
+		}
+	}
+	return true, ReasonReady, "credentials valid; callbacks accepted at " + app.Status.WebhookPath, nil
+}
+
+// TokenError is WeCom refusing a corp secret (a configuration error).
+type TokenError struct {
+	ErrCode int
+	Message string
+}
+
+func (e *TokenError) Error() string {
+	return fmt.Sprintf("WeCom rejected the corp secret: errcode %d (%s)", e.ErrCode, e.Message)
+}
+
+// AsTokenError unwraps a *TokenError.
+func AsTokenError(err error) (*TokenError, bool) {
+	var te *TokenError
+	ok := errors.As(err, &te)
+	return te, ok
+}
+
+func (r *WeComAppReconciler) setReady(app *wecomv1alpha1.WeComApp, ready bool, reason, message string) {
+	status := metav1.ConditionFalse
+	if ready {
+		status = metav1.ConditionTrue
+	}
+	apimeta.SetStatusCondition(&app.Status.Conditions, metav1.Condition{
+		Type: wecomv1alpha1.ConditionReady, Status: status, Reason: reason, Message: message,
+		ObservedGeneration: app.Generation,
+	})
+	stalled := !ready && reason != ReasonProgressing
+	setBool(&app.Status.Conditions, wecomv1alpha1.ConditionStalled, stalled, reason, message, app.Generation)
+	setBool(&app.Status.Conditions, wecomv1alpha1.ConditionReconciling, !ready && !stalled, reason, message, app.Generation)
+}
+
+// setBool sets a condition that is present only while true (kstatus style).
+func setBool(conds *[]metav1.Condition, t string, on bool, reason, message string, gen int64) {
+	if !on {
+		apimeta.RemoveStatusCondition(conds, t)
+		return
+	}
+	apimeta.SetStatusCondition(conds, metav1.Condition{Type: t, Status: metav1.ConditionTrue, Reason: reason, Message: message, ObservedGeneration: gen})
+}
+
+func (r *WeComAppReconciler) eventOnTransition(before, after *wecomv1alpha1.WeComApp) {
+	old := apimeta.FindStatusCondition(before.Status.Conditions, wecomv1alpha1.ConditionReady)
+	cur := apimeta.FindStatusCondition(after.Status.Conditions, wecomv1alpha1.ConditionReady)
+	if r.Recorder == nil || cur == nil || (old != nil && old.Status == cur.Status && old.Reason == cur.Reason) {
+		return
+	}
+	kind := corev1.EventTypeNormal
+	if cur.Status != metav1.ConditionTrue {
+		kind = corev1.EventTypeWarning
+	}
+	r.Recorder.Eventf(after, nil, kind, cur.Reason, "Validate", "%s", cur.Message)
+}
+
+func (r *WeComAppReconciler) countContacts(ctx context.Context, app *wecomv1alpha1.WeComApp) (int64, error) {
+	var list metav1.PartialObjectMetadataList
+	list.SetGroupVersionKind(wecomv1alpha1.GroupVersion.WithKind("ExternalContactList"))
+	if err := r.List(ctx, &list, client.InNamespace(app.Namespace),
+		client.MatchingLabels{wecomv1alpha1.LabelApp: app.Name}, client.UnsafeDisableDeepCopy); err != nil {
+		return 0, fmt.Errorf("count contacts: %w", err)
+	}
+	return int64(len(list.Items)), nil
+}
+
+// SetupWithManager registers the controller, its field index and watches.
+func (r *WeComAppReconciler) SetupWithManager(mgr ctrl.Manager, workers int) error {
+	ctx := context.Background()
+	if err := mgr.GetFieldIndexer().IndexField(ctx, &wecomv1alpha1.WeComApp{}, IndexSecretRef, func(o client.Object) []string {
+		return []string{o.(*wecomv1alpha1.WeComApp).Spec.SecretRef.Name}
+	}); err != nil {
+		return fmt.Errorf("index WeComApps by Secret: %w", err)
+	}
+	contactToApp := handler.EnqueueRequestsFromMapFunc(func(_ context.Context, o client.Object) []reconcile.Request {
+		app := o.GetLabels()[wecomv1alpha1.LabelApp]
+		if app == "" {
+			return nil
+		}
+		return []reconcile.Request{{NamespacedName: client.ObjectKey{Namespace: o.GetNamespace(), Name: app}}}
+	})
+	return ctrl.NewControllerManagedBy(mgr).
+		For(&wecomv1alpha1.WeComApp{}, builder.WithPredicates(predicate.Or(
+			predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}))).
+		WatchesMetadata(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.appsForSecret)).
+		// Only creations and deletions change the count; metadata only.
+		WatchesMetadata(&wecomv1alpha1.ExternalContact{}, contactToApp, builder.WithPredicates(createOrDelete())).
+		WithOptions(controller.Options{MaxConcurrentReconciles: workers}).
+		Named("wecomapp").
+		Complete(r)
+}
+
+func (r *WeComAppReconciler) appsForSecret(ctx context.Context, o client.Object) []reconcile.Request {
+	var apps wecomv1alpha1.WeComAppList
+	if err := r.List(ctx, &apps, client.InNamespace(o.GetNamespace()), client.MatchingFields{IndexSecretRef: o.GetName()}); err != nil {
+		log.FromContext(ctx).Error(err, "list WeComApps for Secret")
+		return nil
+	}
+	reqs := make([]reconcile.Request, 0, len(apps.Items))
+	for _, a := range apps.Items {
+		reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&a)})
+	}
+	return reqs
+}
+
+func createOrDelete() predicate.Predicate {
+	return predicate.Funcs{
+		UpdateFunc:  func(event.UpdateEvent) bool { return false },
+		GenericFunc: func(event.GenericEvent) bool { return false },
+	}
+}

@@ -1,0 +1,141 @@
+// Package manager assembles wecom-operator: the controller-runtime manager,
+// its cache settings, the callback server and the reconcilers. main.go, the
+// integration tests and the local demo all start the product through it, so
+// they run the same wiring.
+package manager
+
+import (
+	"flag"
+	"fmt"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/rest"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/healthz"
+	crmanager "sigs.k8s.io/controller-runtime/pkg/manager"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	"github.com/wecom-operator/wecom-operator/controllers"
+	"github.com/wecom-operator/wecom-operator/webhook"
+)
+
+// Options are the manager's settings; each has a flag.
+type Options struct {
+	MetricsBindAddress      string
+	HealthProbeBindAddress  string
+	LeaderElect             bool
+	LeaderElectionNamespace string
+	CallbackBindAddress     string
+	WeComAPIBaseURL         string
+	MaxConcurrentReconciles int
+	WatchNamespaces         string
+	Callback                webhook.Config
+}
+
+// DefaultOptions returns the defaults of every flag.
+func DefaultOptions() Options {
+	return Options{
+		MetricsBindAddress:      ":8080",
+		HealthProbeBindAddress:  ":8081",
+		CallbackBindAddress:     ":9292",
+		WeComAPIBaseURL:         "https://qyapi.weixin.qq.com",
+		MaxConcurrentReconciles: 4,
+		Callback:                webhook.DefaultConfig(),
+	}
+}
+
+// BindFlags registers the options as command-line flags.
+func (o *Options) BindFlags(fs *flag.FlagSet) {
+	fs.StringVar(&o.MetricsBindAddress, "metrics-bind-address", o.MetricsBindAddress, "Address of the Prometheus metrics endpoint; 0 disables it.")
+	fs.StringVar(&o.HealthProbeBindAddress, "health-probe-bind-address", o.HealthProbeBindAddress, "Address of /healthz and /readyz.")
+	fs.BoolVar(&o.LeaderElect, "leader-elect", o.LeaderElect, "Elect a leader to run the reconcilers; every replica serves callbacks.")
+	fs.StringVar(&o.LeaderElectionNamespace, "leader-election-namespace", o.LeaderElectionNamespace, "Namespace of the leader-election Lease (default: the pod's namespace).")
+	fs.StringVar(&o.CallbackBindAddress, "callback-bind-address", o.CallbackBindAddress, "Address of the WeCom callback server.")
+	fs.StringVar(&o.WeComAPIBaseURL, "wecom-api-base-url", o.WeComAPIBaseURL, "Base URL of the WeCom REST API.")
+	fs.IntVar(&o.MaxConcurrentReconciles, "max-concurrent-reconciles", o.MaxConcurrentReconciles, "Workers per reconciler.")
+	fs.StringVar(&o.WatchNamespaces, "watch-namespaces", o.WatchNamespaces, "Comma-separated namespaces to watch; empty watches all.")
+	fs.DurationVar(&o.Callback.ReplayWindow, "callback-replay-window", o.Callback.ReplayWindow, "Callbacks whose timestamp is further than this from now are rejected; 0 disables the check.")
+	fs.Int64Var(&o.Callback.MaxBodyBytes, "callback-max-body-bytes", o.Callback.MaxBodyBytes, "Largest callback body accepted.")
+	fs.DurationVar(&o.Callback.RotationGrace, "key-rotation-grace", o.Callback.RotationGrace, "How long the callback server keeps accepting a token or EncodingAESKey after the Secret replaced it.")
+}
+
+// Manager is the assembled product.
+type Manager struct {
+	ctrl.Manager
+	Callback *webhook.Server
+}
+
+// New builds the manager, the callback server and the reconcilers.
+func New(cfg *rest.Config, scheme *runtime.Scheme, o Options) (*Manager, error) {
+	cacheOpts := cache.Options{
+		// At 10^5 contacts managedFields would be most of the cache.
+		DefaultTransform: cache.TransformStripManagedFields(),
+		// Secrets are watched as metadata only (see controllers and webhook);
+		// this keeps a full Secret informer from ever being started by accident.
+		ByObject: map[client.Object]cache.ByObject{},
+	}
+	if ns := splitNamespaces(o.WatchNamespaces); len(ns) > 0 {
+		cacheOpts.DefaultNamespaces = map[string]cache.Config{}
+		for _, n := range ns {
+			cacheOpts.DefaultNamespaces[n] = cache.Config{}
+		}
+	}
+	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
+		Scheme:                        scheme,
+		Cache:                         cacheOpts,
+		Metrics:                       metricsserver.Options{BindAddress: o.MetricsBindAddress},
+		HealthProbeBindAddress:        o.HealthProbeBindAddress,
+		LeaderElection:                o.LeaderElect,
+		LeaderElectionID:              "wecom-operator.wecom.dev",
+		LeaderElectionNamespace:       o.LeaderElectionNamespace,
+		LeaderElectionReleaseOnCancel: true,
+		Client: client.Options{Cache: &client.CacheOptions{
+			// Never read Secrets through the cache: reads are live.
+			DisableFor: []client.Object{&corev1.Secret{}},
+		}},
+		GracefulShutdownTimeout: ptr(30 * time.Second),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("create manager: %w", err)
+	}
+	srv, err := webhook.NewServer(mgr, o.CallbackBindAddress, o.Callback)
+	if err != nil {
+		return nil, fmt.Errorf("callback server: %w", err)
+	}
+	if err := mgr.Add(srv); err != nil {
+		return nil, fmt.Errorf("add callback server: %w", err)
+	}
+	if err := (&controllers.WeComAppReconciler{
+		Client:   mgr.GetClient(),
+		Reader:   mgr.GetAPIReader(),
+		Recorder: mgr.GetEventRecorder("wecom-operator"),
+	}).SetupWithManager(mgr, o.MaxConcurrentReconciles); err != nil {
+		return nil, fmt.Errorf("set up WeComApp controller: %w", err)
+	}
+	if err := mgr.AddHealthzCheck("ping", healthz.Ping); err != nil {
+		return nil, fmt.Errorf("add healthz: %w", err)
+	}
+	if err := mgr.AddReadyzCheck("callback", srv.ReadyCheck); err != nil {
+		return nil, fmt.Errorf("add readyz: %w", err)
+	}
+	return &Manager{Manager: mgr, Callback: srv}, nil
+}
+
+var _ crmanager.Runnable = (*webhook.Server)(nil)
+
+func splitNamespaces(s string) []string {
+	var out []string
+	for _, n := range strings.Split(s, ",") {
+		if n = strings.TrimSpace(n); n != "" {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+func ptr[T any](v T) *T { return &v }
