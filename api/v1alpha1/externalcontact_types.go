@@ -79,7 +79,7 @@ type ExternalContactSpec struct {
 // ExternalAttr is one entry of a contact's external profile.
 type ExternalAttr struct {
 	// Type: 0 text, 1 web page, 2 mini program.
-	Type int32 `json:"type"`
+	Type int32  `json:"type"`
 	Name string `json:"name"`
 	// +optional
 	Text *ExternalAttrText `json:"text,omitempty"`

@@ -105,7 +105,7 @@ type ResyncResult struct {
 	// +optional
 	CompletionTime *metav1.Time `json:"completionTime,omitempty"`
 	// Complete is true when every page was read, so absences were proven.
-	Complete bool `json:"complete"`
+	Complete bool  `json:"complete"`
 	Seen     int64 `json:"seen"`
 	Created  int64 `json:"created"`
 	Updated  int64 `json:"updated"`

@@ -10,10 +10,11 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"time"
 
-	"k8s.io/apimachinery/pkg/runtime/serializer"
 	k8sruntime "k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/serializer"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -54,8 +55,11 @@ func Scheme() *k8sruntime.Scheme {
 // Codecs decodes manifests with the scheme.
 func Codecs(s *k8sruntime.Scheme) serializer.CodecFactory { return serializer.NewCodecFactory(s) }
 
-// Start starts kube-apiserver and etcd and installs the CRDs.
+// Start starts kube-apiserver and etcd and installs the CRDs. Logs of the
+// code under test go to stderr when WECOM_TEST_LOG is set (1 = info, 2 =
+// debug) and are discarded otherwise.
 func Start() (*Env, error) {
+	setLogger()
 	root := RepoRoot()
 	assets := os.Getenv("KUBEBUILDER_ASSETS")
 	if assets == "" {
@@ -67,19 +71,33 @@ func Start() (*Env, error) {
 		}
 	}
 	scheme := Scheme()
+	dir, err := os.MkdirTemp("", "wecom-envtest-")
+	if err != nil {
+		return nil, err
+	}
 	te := &envtest.Environment{
 		BinaryAssetsDirectory:    assets,
 		CRDDirectoryPaths:        []string{filepath.Join(root, "config", "crd", "bases")},
 		ErrorIfCRDPathMissing:    true,
 		Scheme:                   scheme,
 		ControlPlaneStartTimeout: 2 * time.Minute,
-		ControlPlaneStopTimeout:  time.Minute,
+		// A graceful stop with watches open can take a minute; past 10 s
+		// the process is killed (outage tests want it gone, not draining).
+		ControlPlaneStopTimeout: 10 * time.Second,
 	}
+	// A fixed certificate directory keeps the serving certificate across an
+	// API server restart (fault tests), so clients reconnect.
+	certDir := filepath.Join(dir, "apiserver")
+	if err := os.Mkdir(certDir, 0o700); err != nil {
+		return nil, err
+	}
+	te.ControlPlane.APIServer = &envtest.APIServer{CertDir: certDir}
 	cfg, err := te.Start()
 	if err != nil {
+		_ = os.RemoveAll(dir)
 		return nil, fmt.Errorf("start control plane: %w", err)
 	}
-	env := &Env{Environment: te, Config: cfg, Scheme: scheme}
+	env := &Env{Environment: te, Config: cfg, Scheme: scheme, dir: dir}
 	if err := env.finish(); err != nil {
 		_ = te.Stop()
 		return nil, err
@@ -101,12 +119,23 @@ func (e *Env) finish() error {
 	if err != nil {
 		return fmt.Errorf("kubeconfig: %w", err)
 	}
-	if e.dir, err = os.MkdirTemp("", "wecom-envtest-"); err != nil {
-		return err
-	}
 	e.Kubeconfig = filepath.Join(e.dir, "kubeconfig")
 	return os.WriteFile(e.Kubeconfig, kc, 0o600)
 }
+
+// StopAPIServer stops kube-apiserver only (etcd keeps the data); if it does
+// not stop within 10 s it is killed.
+func (e *Env) StopAPIServer() error {
+	err := e.Environment.ControlPlane.APIServer.Stop()
+	if err != nil && strings.Contains(err.Error(), "timeout waiting for process") {
+		return nil // killed after the timeout: stopped all the same
+	}
+	return err
+}
+
+// StartAPIServer starts kube-apiserver again on the same address and
+// certificates.
+func (e *Env) StartAPIServer() error { return e.Environment.ControlPlane.APIServer.Start() }
 
 // Stop stops the control plane and removes temporary files.
 func (e *Env) Stop() error {
@@ -115,4 +144,30 @@ func (e *Env) Stop() error {
 		err = errors.Join(err, os.RemoveAll(e.dir))
 	}
 	return err
+}
+
+// RunTests is a TestMain body: it starts the control plane, calls setup (if
+// any), runs the tests, cleans up and exits with the tests' code. A control
+// plane that cannot start fails the package; it is never skipped.
+func RunTests(m interface{ Run() int }, env **Env, setup func(*Env) (cleanup func(), err error)) {
+	e, err := Start()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "tests need the control plane:", err)
+		os.Exit(1)
+	}
+	*env = e
+	cleanup := func() {}
+	if setup != nil {
+		if cleanup, err = setup(e); err != nil {
+			fmt.Fprintln(os.Stderr, "test setup:", err)
+			_ = e.Stop()
+			os.Exit(1)
+		}
+	}
+	code := m.Run()
+	cleanup()
+	if err := e.Stop(); err != nil {
+		fmt.Fprintln(os.Stderr, "stop control plane:", err)
+	}
+	os.Exit(code)
 }

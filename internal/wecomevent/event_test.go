@@ -54,7 +54,9 @@ func TestParseOtherShapes(t *testing.T) {
 	}{
 		{"tag event, elements reordered, no StrategyId",
 			`<xml><ToUserName><![CDATA[ww1]]></ToUserName><FromUserName><![CDATA[sys]]></FromUserName><CreateTime>1403610513</CreateTime><MsgType><![CDATA[event]]></MsgType><Event><![CDATA[change_external_tag]]></Event><ChangeType><![CDATA[create]]></ChangeType><Id><![CDATA[etjmgTCQAAYIEtCEn30FEiMU9jH_HaaA]]></Id><TagType><![CDATA[tag]]></TagType></xml>`,
-			func(e *Event) bool { return e.Kind() == EventChangeExternalTag && e.ID == "etjmgTCQAAYIEtCEn30FEiMU9jH_HaaA" && !e.IsContactChange() }},
+			func(e *Event) bool {
+				return e.Kind() == EventChangeExternalTag && e.ID == "etjmgTCQAAYIEtCEn30FEiMU9jH_HaaA" && !e.IsContactChange()
+			}},
 		{"chat event with a nested member list",
 			`<xml><Event><![CDATA[change_external_chat]]></Event><ChatId><![CDATA[wrx7]]></ChatId><ChangeType><![CDATA[update]]></ChangeType><UpdateDetail><![CDATA[add_member]]></UpdateDetail><MemChangeList><Item>Jack</Item><Item>Rose</Item></MemChangeList><CreateTime>1</CreateTime></xml>`,
 			func(e *Event) bool { return e.ChatID == "wrx7" && e.UpdateDetail == "add_member" }},
@@ -63,7 +65,9 @@ func TestParseOtherShapes(t *testing.T) {
 			func(e *Event) bool { return e.ChangeType == "range_changed" && e.Validate() == nil }},
 		{"third-party header",
 			`<xml><SuiteId>ww4asffe99e54c0f4c</SuiteId><AuthCorpId>wxf8b4f85f3a794e77</AuthCorpId><InfoType>change_external_contact</InfoType><TimeStamp>1403610513</TimeStamp><ChangeType>add_external_contact</ChangeType><UserID>zhangsan</UserID><ExternalUserID>woAJ2GCAAAXtWyujaWJHDDGi0mACH71w</ExternalUserID></xml>`,
-			func(e *Event) bool { return e.IsContactChange() && e.ToUserName == "wxf8b4f85f3a794e77" && e.CreateTime == 1403610513 }},
+			func(e *Event) bool {
+				return e.IsContactChange() && e.ToUserName == "wxf8b4f85f3a794e77" && e.CreateTime == 1403610513
+			}},
 		{"text message", `<xml><MsgType>text</MsgType><Content>hi</Content></xml>`,
 			func(e *Event) bool { return e.Kind() == "message" }},
 		{"unknown event", `<xml><MsgType>event</MsgType><Event>something_new</Event></xml>`,
