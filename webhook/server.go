@@ -19,6 +19,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	wecomv1alpha1 "github.com/wecom-operator/wecom-operator/api/v1alpha1"
+	"github.com/wecom-operator/wecom-operator/internal/credentials"
 )
 
 // Server is the callback HTTP server. It is a manager runnable that does not
@@ -41,7 +42,7 @@ type Server struct {
 
 // NewServer binds addr (so a port conflict fails at start-up) and wires the
 // server to the manager's cache and clients.
-func NewServer(mgr ctrl.Manager, addr string, cfg Config) (*Server, error) {
+func NewServer(mgr ctrl.Manager, creds *credentials.Cache, addr string, cfg Config) (*Server, error) {
 	cfg.defaults()
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -53,7 +54,7 @@ func NewServer(mgr ctrl.Manager, addr string, cfg Config) (*Server, error) {
 		cache:   mgr.GetCache(),
 		apps:    mgr.GetCache(),
 		writer:  mgr.GetClient(),
-		keys:    newKeyStore(mgr.GetCache(), mgr.GetAPIReader(), cfg.RotationGrace, cfg.Now),
+		keys:    newKeyStore(creds, cfg.RotationGrace, cfg.Now),
 		seen:    utilcache.NewLRUExpireCache(cfg.DedupeSize),
 		log:     mgr.GetLogger().WithName("callback"),
 		touched: map[types.NamespacedName]time.Time{},

@@ -53,6 +53,7 @@ type Credentials struct {
 	PreviousKey   wxcrypt.Key
 	// ResourceVersion of the Secret they were read from.
 	ResourceVersion string
+	names           Names
 }
 
 // Load reads and validates the credentials of app. reader should be a live
@@ -79,7 +80,7 @@ func Parse(s *corev1.Secret, ref wecomv1alpha1.SecretReference) (*Credentials, e
 		}
 		return string(v), nil
 	}
-	c := &Credentials{ResourceVersion: s.ResourceVersion}
+	c := &Credentials{ResourceVersion: s.ResourceVersion, names: keys}
 	var err error
 	if c.CorpSecret, err = get(keys.CorpSecret, true); err != nil {
 		return nil, err

@@ -21,6 +21,7 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/wecom-operator/wecom-operator/controllers"
+	"github.com/wecom-operator/wecom-operator/internal/credentials"
 	"github.com/wecom-operator/wecom-operator/webhook"
 )
 
@@ -103,7 +104,8 @@ func New(cfg *rest.Config, scheme *runtime.Scheme, o Options) (*Manager, error) 
 	if err != nil {
 		return nil, fmt.Errorf("create manager: %w", err)
 	}
-	srv, err := webhook.NewServer(mgr, o.CallbackBindAddress, o.Callback)
+	creds := credentials.NewCache(mgr.GetCache(), mgr.GetAPIReader())
+	srv, err := webhook.NewServer(mgr, creds, o.CallbackBindAddress, o.Callback)
 	if err != nil {
 		return nil, fmt.Errorf("callback server: %w", err)
 	}
