@@ -130,6 +130,8 @@ func AsTokenError(err error) (*TokenError, bool) {
 	return te, ok
 }
 
+func errorsAs(err error, target any) bool { return errors.As(err, target) }
+
 func (r *WeComAppReconciler) setReady(app *wecomv1alpha1.WeComApp, ready bool, reason, message string) {
 	status := metav1.ConditionFalse
 	if ready {
@@ -166,37 +168,50 @@ func (r *WeComAppReconciler) eventOnTransition(before, after *wecomv1alpha1.WeCo
 	r.Recorder.Eventf(after, nil, kind, cur.Reason, "Validate", "%s", cur.Message)
 }
 
+// countContacts counts from the shared contact informer through the app
+// index; no copies are made.
 func (r *WeComAppReconciler) countContacts(ctx context.Context, app *wecomv1alpha1.WeComApp) (int64, error) {
-	var list metav1.PartialObjectMetadataList
-	list.SetGroupVersionKind(wecomv1alpha1.GroupVersion.WithKind("ExternalContactList"))
+	var list wecomv1alpha1.ExternalContactList
 	if err := r.List(ctx, &list, client.InNamespace(app.Namespace),
-		client.MatchingLabels{wecomv1alpha1.LabelApp: app.Name}, client.UnsafeDisableDeepCopy); err != nil {
+		client.MatchingFields{IndexAppRef: app.Name}, client.UnsafeDisableDeepCopy); err != nil {
 		return 0, fmt.Errorf("count contacts: %w", err)
 	}
 	return int64(len(list.Items)), nil
 }
 
-// SetupWithManager registers the controller, its field index and watches.
-func (r *WeComAppReconciler) SetupWithManager(mgr ctrl.Manager, workers int) error {
+// SetupIndexes registers the field indexes both controllers use; call it
+// once before setting them up.
+func SetupIndexes(mgr ctrl.Manager) error {
 	ctx := context.Background()
 	if err := mgr.GetFieldIndexer().IndexField(ctx, &wecomv1alpha1.WeComApp{}, IndexSecretRef, func(o client.Object) []string {
 		return []string{o.(*wecomv1alpha1.WeComApp).Spec.SecretRef.Name}
 	}); err != nil {
 		return fmt.Errorf("index WeComApps by Secret: %w", err)
 	}
+	if err := mgr.GetFieldIndexer().IndexField(ctx, &wecomv1alpha1.ExternalContact{}, IndexAppRef, func(o client.Object) []string {
+		return []string{o.(*wecomv1alpha1.ExternalContact).Spec.AppRef.Name}
+	}); err != nil {
+		return fmt.Errorf("index contacts by app: %w", err)
+	}
+	return nil
+}
+
+// SetupWithManager registers the controller and its watches.
+func (r *WeComAppReconciler) SetupWithManager(mgr ctrl.Manager, workers int) error {
 	contactToApp := handler.EnqueueRequestsFromMapFunc(func(_ context.Context, o client.Object) []reconcile.Request {
-		app := o.GetLabels()[wecomv1alpha1.LabelApp]
-		if app == "" {
+		ec, ok := o.(*wecomv1alpha1.ExternalContact)
+		if !ok {
 			return nil
 		}
-		return []reconcile.Request{{NamespacedName: client.ObjectKey{Namespace: o.GetNamespace(), Name: app}}}
+		return []reconcile.Request{{NamespacedName: client.ObjectKey{Namespace: o.GetNamespace(), Name: ec.Spec.AppRef.Name}}}
 	})
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&wecomv1alpha1.WeComApp{}, builder.WithPredicates(predicate.Or(
 			predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}))).
 		WatchesMetadata(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.appsForSecret)).
-		// Only creations and deletions change the count; metadata only.
-		WatchesMetadata(&wecomv1alpha1.ExternalContact{}, contactToApp, builder.WithPredicates(createOrDelete())).
+		// Only creations and deletions change the count. The contact
+		// informer is the one the contact controller uses: no second copy.
+		Watches(&wecomv1alpha1.ExternalContact{}, contactToApp, builder.WithPredicates(createOrDelete())).
 		WithOptions(controller.Options{MaxConcurrentReconciles: workers}).
 		Named("wecomapp").
 		Complete(r)

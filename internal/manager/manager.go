@@ -22,6 +22,7 @@ import (
 
 	"github.com/wecom-operator/wecom-operator/controllers"
 	"github.com/wecom-operator/wecom-operator/internal/credentials"
+	"github.com/wecom-operator/wecom-operator/internal/wecom"
 	"github.com/wecom-operator/wecom-operator/webhook"
 )
 
@@ -35,7 +36,11 @@ type Options struct {
 	WeComAPIBaseURL         string
 	MaxConcurrentReconciles int
 	WatchNamespaces         string
+	WeComRatePerSecond      float64
+	EventCoalesceWindow     time.Duration
 	Callback                webhook.Config
+	// WeCom, if set, adjusts the API client's options (tests).
+	WeCom func(*wecom.Options)
 }
 
 // DefaultOptions returns the defaults of every flag.
@@ -46,6 +51,8 @@ func DefaultOptions() Options {
 		CallbackBindAddress:     ":9292",
 		WeComAPIBaseURL:         "https://qyapi.weixin.qq.com",
 		MaxConcurrentReconciles: 4,
+		WeComRatePerSecond:      100,
+		EventCoalesceWindow:     time.Second,
 		Callback:                webhook.DefaultConfig(),
 	}
 }
@@ -59,6 +66,8 @@ func (o *Options) BindFlags(fs *flag.FlagSet) {
 	fs.StringVar(&o.CallbackBindAddress, "callback-bind-address", o.CallbackBindAddress, "Address of the WeCom callback server.")
 	fs.StringVar(&o.WeComAPIBaseURL, "wecom-api-base-url", o.WeComAPIBaseURL, "Base URL of the WeCom REST API.")
 	fs.IntVar(&o.MaxConcurrentReconciles, "max-concurrent-reconciles", o.MaxConcurrentReconciles, "Workers per reconciler.")
+	fs.Float64Var(&o.WeComRatePerSecond, "wecom-rate-limit", o.WeComRatePerSecond, "WeCom API calls per second per corp (WeCom allows 10,000 a minute per API).")
+	fs.DurationVar(&o.EventCoalesceWindow, "event-coalesce-window", o.EventCoalesceWindow, "Wait this long after a contact's event before syncing it, so a burst costs one WeCom call.")
 	fs.StringVar(&o.WatchNamespaces, "watch-namespaces", o.WatchNamespaces, "Comma-separated namespaces to watch; empty watches all.")
 	fs.DurationVar(&o.Callback.ReplayWindow, "callback-replay-window", o.Callback.ReplayWindow, "Callbacks whose timestamp is further than this from now are rejected; 0 disables the check.")
 	fs.Int64Var(&o.Callback.MaxBodyBytes, "callback-max-body-bytes", o.Callback.MaxBodyBytes, "Largest callback body accepted.")
@@ -76,9 +85,6 @@ func New(cfg *rest.Config, scheme *runtime.Scheme, o Options) (*Manager, error) 
 	cacheOpts := cache.Options{
 		// At 10^5 contacts managedFields would be most of the cache.
 		DefaultTransform: cache.TransformStripManagedFields(),
-		// Secrets are watched as metadata only (see controllers and webhook);
-		// this keeps a full Secret informer from ever being started by accident.
-		ByObject: map[client.Object]cache.ByObject{},
 	}
 	if ns := splitNamespaces(o.WatchNamespaces); len(ns) > 0 {
 		cacheOpts.DefaultNamespaces = map[string]cache.Config{}
@@ -112,12 +118,35 @@ func New(cfg *rest.Config, scheme *runtime.Scheme, o Options) (*Manager, error) 
 	if err := mgr.Add(srv); err != nil {
 		return nil, fmt.Errorf("add callback server: %w", err)
 	}
+	wo := wecom.DefaultOptions(o.WeComAPIBaseURL)
+	wo.Observe = controllers.ObserveWeComCall
+	if o.WeComRatePerSecond > 0 {
+		wo.RatePerSecond = o.WeComRatePerSecond
+	}
+	if o.WeCom != nil {
+		o.WeCom(&wo)
+	}
+	api := wecom.New(wo)
+	recorder := mgr.GetEventRecorder("wecom-operator")
+	if err := controllers.SetupIndexes(mgr); err != nil {
+		return nil, err
+	}
 	if err := (&controllers.WeComAppReconciler{
 		Client:   mgr.GetClient(),
 		Reader:   mgr.GetAPIReader(),
-		Recorder: mgr.GetEventRecorder("wecom-operator"),
+		Recorder: recorder,
+		Tokens:   &controllers.WeComTokens{Client: api},
 	}).SetupWithManager(mgr, o.MaxConcurrentReconciles); err != nil {
 		return nil, fmt.Errorf("set up WeComApp controller: %w", err)
+	}
+	if err := (&controllers.ExternalContactReconciler{
+		Client:         mgr.GetClient(),
+		Creds:          creds,
+		WeCom:          api,
+		Recorder:       recorder,
+		CoalesceWindow: o.EventCoalesceWindow,
+	}).SetupWithManager(mgr, o.MaxConcurrentReconciles); err != nil {
+		return nil, fmt.Errorf("set up ExternalContact controller: %w", err)
 	}
 	if err := mgr.AddHealthzCheck("ping", healthz.Ping); err != nil {
 		return nil, fmt.Errorf("add healthz: %w", err)

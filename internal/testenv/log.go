@@ -1,6 +1,7 @@
 package testenv
 
 import (
+	"io"
 	"os"
 	"strconv"
 
@@ -10,7 +11,15 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 )
 
+// LogWriter, when set before Start, receives the info-level logs of the code
+// under test as JSON lines (tests that check what is logged use it).
+var LogWriter io.Writer
+
 func setLogger() {
+	if LogWriter != nil {
+		ctrl.SetLogger(zap.New(zap.WriteTo(LogWriter), zap.Level(uzap.InfoLevel), zap.JSONEncoder()))
+		return
+	}
 	level, _ := strconv.Atoi(os.Getenv("WECOM_TEST_LOG"))
 	if level <= 0 {
 		ctrl.SetLogger(logr.Discard())

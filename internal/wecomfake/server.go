@@ -53,6 +53,13 @@ func NewServer(corps ...*Corp) *Server {
 	return s
 }
 
+// AddCorp adds (or replaces) a corp.
+func (s *Server) AddCorp(c *Corp) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.corps[c.ID] = c
+}
+
 // Do runs fn with the corp's directory locked, to read or change it.
 func (s *Server) Do(corpID string, fn func(*Corp)) {
 	s.mu.Lock()
