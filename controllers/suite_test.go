@@ -42,8 +42,12 @@ type syncBuffer struct {
 	b  bytes.Buffer
 }
 
-func (s *syncBuffer) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
-func (s *syncBuffer) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
 func TestMain(m *testing.M) {
 	testenv.LogWriter = &logs
@@ -100,7 +104,8 @@ func newFixture(t *testing.T, contacts int, opts ...appOpt) *fixture {
 	f.createSecret(t, secret)
 	app := &wecomv1alpha1.WeComApp{
 		ObjectMeta: metav1.ObjectMeta{Namespace: ns.Name, Name: f.app},
-		Spec:       wecomv1alpha1.WeComAppSpec{CorpID: corpID, SecretRef: wecomv1alpha1.SecretReference{Name: "creds"}},
+		Spec: wecomv1alpha1.WeComAppSpec{CorpID: corpID, SecretRef: wecomv1alpha1.SecretReference{Name: "creds"},
+			ResyncInterval: &metav1.Duration{}}, // no automatic resync: tests drive it
 	}
 	for _, o := range opts {
 		o(app)

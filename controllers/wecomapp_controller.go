@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/events"
@@ -84,11 +85,27 @@ func (r *WeComAppReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 
 	ready, reason, message, retryErr := r.check(ctx, app)
 	r.setReady(app, ready, reason, message)
-	if err := r.Status().Patch(ctx, app, client.MergeFrom(before)); err != nil {
-		return ctrl.Result{}, fmt.Errorf("patch WeComApp status: %w", err)
+	owned := appStatusOwned{ObservedGeneration: app.Generation, WebhookPath: app.Status.WebhookPath, Contacts: count}
+	for _, t := range []string{wecomv1alpha1.ConditionReady, wecomv1alpha1.ConditionStalled, wecomv1alpha1.ConditionReconciling} {
+		if c := apimeta.FindStatusCondition(app.Status.Conditions, t); c != nil {
+			owned.Conditions = append(owned.Conditions, *c)
+		}
+	}
+	if !equality.Semantic.DeepEqual(before.Status, app.Status) {
+		if err := applyAppStatus(ctx, r.Client, app, AppFieldManager, &owned); err != nil {
+			return ctrl.Result{}, err
+		}
 	}
 	r.eventOnTransition(before, app)
 	return ctrl.Result{}, retryErr
+}
+
+// appStatusOwned is the part of a WeComApp's status this controller owns.
+type appStatusOwned struct {
+	ObservedGeneration int64              `json:"observedGeneration"`
+	WebhookPath        string             `json:"webhookPath"`
+	Contacts           int64              `json:"contacts"`
+	Conditions         []metav1.Condition `json:"conditions"`
 }
 
 // check validates the credentials. retryErr is set for transient failures

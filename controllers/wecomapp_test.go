@@ -71,7 +71,8 @@ func TestSecretProblemsAndFixes(t *testing.T) {
 	}
 	f := &fixture{ns: ns.Name, app: "acme", corpID: corpID, secret: secret}
 	app := &wecomv1alpha1.WeComApp{ObjectMeta: metav1.ObjectMeta{Namespace: ns.Name, Name: "acme"},
-		Spec: wecomv1alpha1.WeComAppSpec{CorpID: corpID, SecretRef: wecomv1alpha1.SecretReference{Name: "creds"}}}
+		Spec: wecomv1alpha1.WeComAppSpec{CorpID: corpID, SecretRef: wecomv1alpha1.SecretReference{Name: "creds"},
+			ResyncInterval: &metav1.Duration{}}}
 	if err := env.Client.Create(ctx, app); err != nil {
 		t.Fatal(err)
 	}

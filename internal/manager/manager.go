@@ -35,6 +35,7 @@ type Options struct {
 	CallbackBindAddress     string
 	WeComAPIBaseURL         string
 	MaxConcurrentReconciles int
+	MaxConcurrentResyncs    int
 	WatchNamespaces         string
 	WeComRatePerSecond      float64
 	EventCoalesceWindow     time.Duration
@@ -51,6 +52,7 @@ func DefaultOptions() Options {
 		CallbackBindAddress:     ":9292",
 		WeComAPIBaseURL:         "https://qyapi.weixin.qq.com",
 		MaxConcurrentReconciles: 4,
+		MaxConcurrentResyncs:    2,
 		WeComRatePerSecond:      100,
 		EventCoalesceWindow:     time.Second,
 		Callback:                webhook.DefaultConfig(),
@@ -66,6 +68,7 @@ func (o *Options) BindFlags(fs *flag.FlagSet) {
 	fs.StringVar(&o.CallbackBindAddress, "callback-bind-address", o.CallbackBindAddress, "Address of the WeCom callback server.")
 	fs.StringVar(&o.WeComAPIBaseURL, "wecom-api-base-url", o.WeComAPIBaseURL, "Base URL of the WeCom REST API.")
 	fs.IntVar(&o.MaxConcurrentReconciles, "max-concurrent-reconciles", o.MaxConcurrentReconciles, "Workers per reconciler.")
+	fs.IntVar(&o.MaxConcurrentResyncs, "max-concurrent-resyncs", o.MaxConcurrentResyncs, "Apps resynced at the same time.")
 	fs.Float64Var(&o.WeComRatePerSecond, "wecom-rate-limit", o.WeComRatePerSecond, "WeCom API calls per second per corp (WeCom allows 10,000 a minute per API).")
 	fs.DurationVar(&o.EventCoalesceWindow, "event-coalesce-window", o.EventCoalesceWindow, "Wait this long after a contact's event before syncing it, so a burst costs one WeCom call.")
 	fs.StringVar(&o.WatchNamespaces, "watch-namespaces", o.WatchNamespaces, "Comma-separated namespaces to watch; empty watches all.")
@@ -147,6 +150,14 @@ func New(cfg *rest.Config, scheme *runtime.Scheme, o Options) (*Manager, error) 
 		CoalesceWindow: o.EventCoalesceWindow,
 	}).SetupWithManager(mgr, o.MaxConcurrentReconciles); err != nil {
 		return nil, fmt.Errorf("set up ExternalContact controller: %w", err)
+	}
+	if err := (&controllers.ResyncReconciler{
+		Client:   mgr.GetClient(),
+		Creds:    creds,
+		WeCom:    api,
+		Recorder: recorder,
+	}).SetupWithManager(mgr, o.MaxConcurrentResyncs); err != nil {
+		return nil, fmt.Errorf("set up resync controller: %w", err)
 	}
 	if err := mgr.AddHealthzCheck("ping", healthz.Ping); err != nil {
 		return nil, fmt.Errorf("add healthz: %w", err)

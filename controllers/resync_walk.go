@@ -1,0 +1,345 @@
+package controllers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	wecomv1alpha1 "github.com/wecom-operator/wecom-operator/api/v1alpha1"
+	"github.com/wecom-operator/wecom-operator/internal/contactname"
+	"github.com/wecom-operator/wecom-operator/internal/wecom"
+)
+
+// walk is one resync of one app. It streams WeCom's pages (never the whole
+// corp in memory) and keeps only the set of (contact, follow user) pairs it
+// saw, to prove absences at the end.
+type walk struct {
+	r     *ResyncReconciler
+	app   *wecomv1alpha1.WeComApp
+	creds wecom.Creds
+	res   *wecomv1alpha1.ResyncResult
+	start time.Time
+
+	tags       map[string]wecom.CorpTag
+	seen       map[string]map[string]struct{} // contact ID -> follow user IDs
+	incomplete error
+	waited     time.Duration
+}
+
+// errIncomplete marks a walk that could not prove absences.
+var errIncomplete = errors.New("walk incomplete")
+
+func (w *walk) run(ctx context.Context) error {
+	users, err := retryLimited(ctx, w, func() ([]string, error) { return w.r.WeCom.FollowUserList(ctx, w.creds) })
+	if err != nil {
+		return fmt.Errorf("list follow users: %w", err)
+	}
+	if w.tags, err = retryLimited(ctx, w, func() (map[string]wecom.CorpTag, error) { return w.r.WeCom.CorpTags(ctx, w.creds) }); err != nil {
+		return fmt.Errorf("list corp tags: %w", err)
+	}
+	w.seen = map[string]map[string]struct{}{}
+	for i := 0; i < len(users); i += wecom.MaxBatchUsers {
+		if err := w.chunk(ctx, users[i:min(i+wecom.MaxBatchUsers, len(users))]); err != nil {
+			return err
+		}
+	}
+	w.res.Seen = int64(len(w.seen))
+	if w.incomplete != nil {
+		return w.incomplete
+	}
+	w.res.Complete = true
+	return w.sweep(ctx)
+}
+
+// chunk walks every page of up to 100 follow users.
+func (w *walk) chunk(ctx context.Context, users []string) error {
+	cursor := ""
+	for {
+		page, err := retryLimited(ctx, w, func() (*wecom.BatchPage, error) {
+			return w.r.WeCom.BatchGetByUser(ctx, w.creds, users, cursor, wecom.MaxBatchLimit)
+		})
+		if err != nil {
+			return fmt.Errorf("batch get by user: %w", err)
+		}
+		if len(page.Unlicensed) > 0 && w.incomplete == nil {
+			w.incomplete = fmt.Errorf("%w: %d follow users have no interop license", errIncomplete, len(page.Unlicensed))
+		}
+		fetched := w.r.now()
+		for _, group := range groupByContact(page.Items) {
+			w.contact(ctx, group, fetched)
+		}
+		if cursor = page.NextCursor; cursor == "" {
+			return nil
+		}
+	}
+}
+
+// retryLimited waits out 45009 blocks (bounded in total) and tries again, so
+// a rate-limit window delays a resync instead of aborting it.
+func retryLimited[T any](ctx context.Context, w *walk, fn func() (T, error)) (T, error) {
+	for {
+		v, err := fn()
+		rl, ok := wecom.AsRateLimited(err)
+		if !ok || w.waited+rl.RetryAfter > w.r.maxWait() {
+			return v, err
+		}
+		w.waited += rl.RetryAfter
+		t := time.NewTimer(rl.RetryAfter)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return v, ctx.Err()
+		case <-t.C:
+		}
+	}
+}
+
+func (r *ResyncReconciler) maxWait() time.Duration {
+	if r.MaxRateLimitWait > 0 {
+		return r.MaxRateLimitWait
+	}
+	return 2 * time.Hour
+}
+
+// groupByContact groups a page's rows by contact, keeping page order.
+func groupByContact(items []wecom.BatchItem) [][]*wecom.BatchItem {
+	idx := map[string]int{}
+	var out [][]*wecom.BatchItem
+	for i := range items {
+		id := string(items[i].ExternalContact.ExternalUserID)
+		if j, ok := idx[id]; ok {
+			out[j] = append(out[j], &items[i])
+			continue
+		}
+		idx[id] = len(out)
+		out = append(out, []*wecom.BatchItem{&items[i]})
+	}
+	return out
+}
+
+// contact brings one contact in line with the rows just read.
+func (w *walk) contact(ctx context.Context, rows []*wecom.BatchItem, fetched time.Time) {
+	id := string(rows[0].ExternalContact.ExternalUserID)
+	if id == "" {
+		return
+	}
+	pairs := w.seen[id]
+	if pairs == nil {
+		pairs = map[string]struct{}{}
+		w.seen[id] = pairs
+	}
+	for _, row := range rows {
+		pairs[string(row.FollowInfo.UserID)] = struct{}{}
+	}
+	ec := &wecomv1alpha1.ExternalContact{}
+	key := client.ObjectKey{Namespace: w.app.Namespace, Name: contactname.For(w.app.Name, id)}
+	err := w.r.Get(ctx, key, ec)
+	switch {
+	case apierrors.IsNotFound(err):
+		err = w.create(ctx, key, id, rows, fetched)
+	case err == nil:
+		err = w.update(ctx, ec, rows, fetched)
+	}
+	if err != nil {
+		w.res.Failed++
+		if w.incomplete == nil {
+			w.incomplete = fmt.Errorf("%w: writing contacts failed: %v", errIncomplete, err)
+		}
+	}
+}
+
+func (w *walk) create(ctx context.Context, key client.ObjectKey, id string, rows []*wecom.BatchItem, fetched time.Time) error {
+	labels := map[string]any{}
+	for k, v := range contactname.Labels(w.app.Name, id) {
+		labels[k] = v
+	}
+	u := &unstructured.Unstructured{Object: map[string]any{
+		"metadata": map[string]any{"name": key.Name, "namespace": key.Namespace, "labels": labels},
+		"spec":     map[string]any{"appRef": map[string]any{"name": w.app.Name}, "externalUserID": id},
+	}}
+	u.SetGroupVersionKind(wecomv1alpha1.GroupVersion.WithKind("ExternalContact"))
+	if err := w.r.Apply(ctx, client.ApplyConfigurationFromUnstructured(u), client.FieldOwner(ResyncFieldManager)); err != nil {
+		return fmt.Errorf("create contact: %w", err)
+	}
+	ec := &wecomv1alpha1.ExternalContact{}
+	if err := runtimeFromUnstructured(u, ec); err != nil {
+		return err
+	}
+	before := ec.DeepCopy()
+	w.fill(ec, rows, fetched)
+	if err := w.r.Status().Patch(ctx, ec, client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{})); err != nil {
+		if apierrors.IsConflict(err) {
+			return nil // a callback got there first; its sync is fresher
+		}
+		return fmt.Errorf("write new contact status: %w", err)
+	}
+	w.res.Created++
+	return nil
+}
+
+// update writes the rows' data when it drifted from the stored status. A
+// contact with an event not yet synced, or synced after these rows were
+// read, is left alone: its data is fresher than the page's.
+func (w *walk) update(ctx context.Context, ec *wecomv1alpha1.ExternalContact, rows []*wecom.BatchItem, fetched time.Time) error {
+	if ec.Generation != ec.Status.ObservedGeneration ||
+		(ec.Status.LastSyncTime != nil && ec.Status.LastSyncTime.Time.After(fetched)) {
+		return nil
+	}
+	before := ec.DeepCopy()
+	w.fill(ec, rows, fetched)
+	if sameContent(before, ec) {
+		return nil
+	}
+	if err := w.r.Status().Patch(ctx, ec, client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{})); err != nil {
+		if apierrors.IsConflict(err) || apierrors.IsNotFound(err) {
+			return nil // changed meanwhile: the newer writer wins
+		}
+		return fmt.Errorf("update contact status: %w", err)
+	}
+	w.res.Updated++
+	return nil
+}
+
+// fill merges the rows into ec's status: the profile, and each row's follow
+// user replacing the stored one (other follow users stay until the sweep).
+func (w *walk) fill(ec *wecomv1alpha1.ExternalContact, rows []*wecom.BatchItem, fetched time.Time) {
+	ec.Status.Profile = ProfileFrom(&rows[0].ExternalContact)
+	for _, row := range rows {
+		fu := FollowUserFrom(&row.FollowInfo, w.tags)
+		replaced := false
+		for i := range ec.Status.FollowUsers {
+			old := &ec.Status.FollowUsers[i]
+			if old.UserID != fu.UserID {
+				continue
+			}
+			if old.RelationState == wecomv1alpha1.RelationDeletedByCustomer {
+				fu.RelationState = wecomv1alpha1.RelationDeletedByCustomer
+			}
+			// batch/get_by_user returns corp tag IDs only: keep the personal
+			// tags (no ID) that externalcontact/get reported.
+			for _, t := range old.Tags {
+				if t.ID == "" {
+					fu.Tags = append(fu.Tags, t)
+				}
+			}
+			*old, replaced = fu, true
+		}
+		if !replaced {
+			ec.Status.FollowUsers = append(ec.Status.FollowUsers, fu)
+		}
+	}
+	w.finish(ec, fetched)
+}
+
+// finish sets the derived fields of a synced status.
+func (w *walk) finish(ec *wecomv1alpha1.ExternalContact, fetched time.Time) {
+	ec.Status.FollowUserCount = int32(activeCount(ec.Status.FollowUsers))
+	ec.Status.ObservedGeneration = ec.Generation
+	t := metav1.NewTime(fetched)
+	ec.Status.LastSyncTime = &t
+	setCond(&ec.Status.Conditions, wecomv1alpha1.ConditionReady, true, ReasonSynced, "synced from WeCom", ec.Generation)
+	if ec.Status.FollowUserCount > 0 {
+		apimeta.RemoveStatusCondition(&ec.Status.Conditions, wecomv1alpha1.ConditionDeleted)
+	}
+}
+
+// sameContent compares two statuses, ignoring when they were synced.
+func sameContent(a, b *wecomv1alpha1.ExternalContact) bool {
+	x, y := a.Status.DeepCopy(), b.Status.DeepCopy()
+	x.LastSyncTime, y.LastSyncTime = nil, nil
+	for _, s := range []*wecomv1alpha1.ExternalContactStatus{x, y} {
+		for i := range s.Conditions {
+			s.Conditions[i].LastTransitionTime = metav1.Time{}
+		}
+	}
+	return equality.Semantic.DeepEqual(x, y)
+}
+
+// sweep runs after a complete walk: relations and contacts WeCom no longer
+// has are removed (contacts per deletionPolicy). Anything created, changed
+// by an event or synced since the walk began is left alone.
+func (w *walk) sweep(ctx context.Context) error {
+	var list wecomv1alpha1.ExternalContactList
+	if err := w.r.List(ctx, &list, client.InNamespace(w.app.Namespace), client.MatchingFields{IndexAppRef: w.app.Name}); err != nil {
+		return fmt.Errorf("list contacts: %w", err)
+	}
+	for i := range list.Items {
+		ec := &list.Items[i]
+		if w.touchedSinceStart(ec) {
+			continue
+		}
+		if err := w.sweepOne(ctx, ec); err != nil {
+			w.res.Failed++
+		}
+	}
+	return nil
+}
+
+func (w *walk) touchedSinceStart(ec *wecomv1alpha1.ExternalContact) bool {
+	return !ec.CreationTimestamp.Time.Before(w.start) ||
+		ec.Generation != ec.Status.ObservedGeneration ||
+		(ec.Spec.LastEvent != nil && !ec.Spec.LastEvent.Time.Time.Before(w.start.Truncate(time.Second))) ||
+		(ec.Status.LastSyncTime != nil && ec.Status.LastSyncTime.Time.After(w.start) && w.seen[ec.Spec.ExternalUserID] == nil)
+}
+
+func (w *walk) sweepOne(ctx context.Context, ec *wecomv1alpha1.ExternalContact) error {
+	pairs := w.seen[ec.Spec.ExternalUserID]
+	before := ec.DeepCopy()
+	var kept []wecomv1alpha1.FollowUser
+	for _, fu := range ec.Status.FollowUsers {
+		if _, ok := pairs[fu.UserID]; ok || fu.RelationState == wecomv1alpha1.RelationDeletedByUser {
+			kept = append(kept, fu)
+			continue
+		}
+		fu.RelationState = wecomv1alpha1.RelationDeletedByUser
+		kept = append(kept, fu)
+	}
+	ec.Status.FollowUsers = kept
+	if activeCount(kept) == 0 {
+		if w.app.Spec.DeletionPolicy != wecomv1alpha1.DeletionPolicyRetain {
+			err := w.r.Delete(ctx, ec, client.Preconditions{UID: &ec.UID, ResourceVersion: &ec.ResourceVersion})
+			if err == nil {
+				w.res.Deleted++
+				return nil
+			}
+			if apierrors.IsNotFound(err) || apierrors.IsConflict(err) {
+				return nil
+			}
+			return err
+		}
+		setCond(&ec.Status.Conditions, wecomv1alpha1.ConditionDeleted, true, ReasonGone,
+			"WeCom no longer has this contact; kept because the app's deletionPolicy is Retain", ec.Generation)
+	} else {
+		var active []wecomv1alpha1.FollowUser
+		for _, fu := range kept {
+			if fu.RelationState != wecomv1alpha1.RelationDeletedByUser {
+				active = append(active, fu)
+			}
+		}
+		ec.Status.FollowUsers = active
+	}
+	ec.Status.FollowUserCount = int32(activeCount(ec.Status.FollowUsers))
+	if sameContent(before, ec) {
+		return nil
+	}
+	if err := w.r.Status().Patch(ctx, ec, client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{})); err != nil {
+		if apierrors.IsConflict(err) || apierrors.IsNotFound(err) {
+			return nil
+		}
+		return err
+	}
+	if activeCount(ec.Status.FollowUsers) == 0 {
+		w.res.Deleted++
+	} else {
+		w.res.Updated++
+	}
+	return nil
+}
