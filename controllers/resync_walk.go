@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"k8s.io/apimachinery/pkg/api/equality"
@@ -32,7 +33,19 @@ type walk struct {
 	seen       map[string]map[string]struct{} // contact ID -> follow user IDs
 	incomplete error
 	waited     time.Duration
+
+	// pending holds the rows of contacts that need a write, so a contact
+	// whose follow users are spread over many pages is written once. It is
+	// bounded: at maxPending contacts it is flushed early.
+	pending map[string][]*wecom.BatchItem
+	fetched time.Time // when the oldest pending row was read
+	mu      sync.Mutex
 }
+
+const (
+	maxPending   = 2000
+	writeWorkers = 8
+)
 
 // errIncomplete marks a walk that could not prove absences.
 var errIncomplete = errors.New("walk incomplete")
@@ -74,9 +87,13 @@ func (w *walk) chunk(ctx context.Context, users []string) error {
 		}
 		fetched := w.r.now()
 		for _, group := range groupByContact(page.Items) {
-			w.contact(ctx, group, fetched)
+			w.observe(ctx, group, fetched)
+		}
+		if len(w.pending) >= maxPending {
+			w.flush(ctx)
 		}
 		if cursor = page.NextCursor; cursor == "" {
+			w.flush(ctx) // a contact's rows are all within its users' chunk
 			return nil
 		}
 	}
@@ -125,8 +142,9 @@ func groupByContact(items []wecom.BatchItem) [][]*wecom.BatchItem {
 	return out
 }
 
-// contact brings one contact in line with the rows just read.
-func (w *walk) contact(ctx context.Context, rows []*wecom.BatchItem, fetched time.Time) {
+// observe records the rows of one contact and keeps them for writing when
+// the contact is new or its data drifted.
+func (w *walk) observe(ctx context.Context, rows []*wecom.BatchItem, fetched time.Time) {
 	id := string(rows[0].ExternalContact.ExternalUserID)
 	if id == "" {
 		return
@@ -139,6 +157,53 @@ func (w *walk) contact(ctx context.Context, rows []*wecom.BatchItem, fetched tim
 	for _, row := range rows {
 		pairs[string(row.FollowInfo.UserID)] = struct{}{}
 	}
+	if p, ok := w.pending[id]; ok {
+		w.pending[id] = append(p, rows...)
+		return
+	}
+	ec := &wecomv1alpha1.ExternalContact{}
+	key := client.ObjectKey{Namespace: w.app.Namespace, Name: contactname.For(w.app.Name, id)}
+	if err := w.r.Get(ctx, key, ec); err == nil {
+		before := ec.DeepCopy()
+		w.fill(ec, rows, fetched)
+		if sameContent(before, ec) {
+			return // unchanged: no write, nothing kept
+		}
+	}
+	if w.pending == nil {
+		w.pending = map[string][]*wecom.BatchItem{}
+		w.fetched = fetched
+	}
+	w.pending[id] = rows
+}
+
+// flush writes the pending contacts with a few parallel workers.
+func (w *walk) flush(ctx context.Context) {
+	if len(w.pending) == 0 {
+		return
+	}
+	work := make(chan []*wecom.BatchItem)
+	var wg sync.WaitGroup
+	for i := 0; i < writeWorkers; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for rows := range work {
+				w.write(ctx, rows, w.fetched)
+			}
+		}()
+	}
+	for _, rows := range w.pending {
+		work <- rows
+	}
+	close(work)
+	wg.Wait()
+	w.pending = nil
+}
+
+// write creates or updates one contact from all its rows.
+func (w *walk) write(ctx context.Context, rows []*wecom.BatchItem, fetched time.Time) {
+	id := string(rows[0].ExternalContact.ExternalUserID)
 	ec := &wecomv1alpha1.ExternalContact{}
 	key := client.ObjectKey{Namespace: w.app.Namespace, Name: contactname.For(w.app.Name, id)}
 	err := w.r.Get(ctx, key, ec)
@@ -149,11 +214,19 @@ func (w *walk) contact(ctx context.Context, rows []*wecom.BatchItem, fetched tim
 		err = w.update(ctx, ec, rows, fetched)
 	}
 	if err != nil {
+		w.mu.Lock()
+		defer w.mu.Unlock()
 		w.res.Failed++
 		if w.incomplete == nil {
 			w.incomplete = fmt.Errorf("%w: writing contacts failed: %v", errIncomplete, err)
 		}
 	}
+}
+
+func (w *walk) count(n *int64) {
+	w.mu.Lock()
+	*n++
+	w.mu.Unlock()
 }
 
 func (w *walk) create(ctx context.Context, key client.ObjectKey, id string, rows []*wecom.BatchItem, fetched time.Time) error {
@@ -181,7 +254,7 @@ func (w *walk) create(ctx context.Context, key client.ObjectKey, id string, rows
 		}
 		return fmt.Errorf("write new contact status: %w", err)
 	}
-	w.res.Created++
+	w.count(&w.res.Created)
 	return nil
 }
 
@@ -204,7 +277,7 @@ func (w *walk) update(ctx context.Context, ec *wecomv1alpha1.ExternalContact, ro
 		}
 		return fmt.Errorf("update contact status: %w", err)
 	}
-	w.res.Updated++
+	w.count(&w.res.Updated)
 	return nil
 }
 
@@ -284,9 +357,10 @@ func (w *walk) sweep(ctx context.Context) error {
 }
 
 func (w *walk) touchedSinceStart(ec *wecomv1alpha1.ExternalContact) bool {
-	return !ec.CreationTimestamp.Time.Before(w.start) ||
+	// Created during the walk, an event not yet synced, or synced (by an
+	// event) during the walk although the walk did not see it.
+	return !ec.CreationTimestamp.Time.Before(w.start.Truncate(time.Second)) ||
 		ec.Generation != ec.Status.ObservedGeneration ||
-		(ec.Spec.LastEvent != nil && !ec.Spec.LastEvent.Time.Time.Before(w.start.Truncate(time.Second))) ||
 		(ec.Status.LastSyncTime != nil && ec.Status.LastSyncTime.Time.After(w.start) && w.seen[ec.Spec.ExternalUserID] == nil)
 }
 

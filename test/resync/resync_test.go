@@ -1,0 +1,328 @@
+// Package resync proves that a resync makes the ExternalContacts equal to
+// what WeCom holds, at a scale of 10,000 contacts over 50 follow users, with
+// lost callbacks, a 45009 window mid-walk, and no writes when nothing changed.
+package resync
+
+import (
+	"context"
+	"fmt"
+	"net/http/httptest"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	wecomv1alpha1 "github.com/wecom-operator/wecom-operator/api/v1alpha1"
+	"github.com/wecom-operator/wecom-operator/internal/testenv"
+	"github.com/wecom-operator/wecom-operator/internal/wecom"
+	"github.com/wecom-operator/wecom-operator/internal/wecomfake"
+	"github.com/wecom-operator/wecom-operator/webhook"
+)
+
+const (
+	corpID   = "ww00000000resync01"
+	secret   = "resync-secret"
+	token    = "hJqcu3uJ9Tn2gXPmxx2w9kkCkCE2EPYo"
+	aesKey   = "6qkdMrq68nTKduznJYO1A37W2oEgpkMUvkttRToqhUt"
+	contacts = 10000
+	members  = 50
+)
+
+var (
+	env  *testenv.Env
+	mgr  *testenv.Running
+	fake *wecomfake.Server
+)
+
+func TestMain(m *testing.M) {
+	corp := wecomfake.NewCorp(corpID, secret)
+	corp.Seed(wecomfake.SeedOptions{FollowUsers: members, Contacts: contacts, MaxFollowsPerContact: 3, Seed: 42})
+	fake = wecomfake.NewServer(corp)
+	ts := httptest.NewServer(fake)
+	defer ts.Close()
+	testenv.RunTests(m, &env, func(e *testenv.Env) (func(), error) {
+		o := testenv.TestOptions()
+		o.WeComAPIBaseURL = ts.URL
+		o.WeComRatePerSecond = 1000
+		o.WeCom = func(w *wecom.Options) { w.MinuteBlock, w.HourBlock, w.BackoffBase = time.Second, 2*time.Second, 5*time.Millisecond }
+		var err error
+		mgr, err = e.StartManager(o)
+		if err != nil {
+			return nil, err
+		}
+		return func() { _ = mgr.Stop() }, nil
+	})
+}
+
+// wantState is what WeCom holds: contact ID -> sorted "user:tagID,tagID".
+func wantState() map[string]string {
+	out := map[string]string{}
+	fake.Do(corpID, func(c *wecomfake.Corp) {
+		for id, ct := range c.Contacts {
+			var rel []string
+			for _, f := range ct.Follows {
+				tags := append([]string{}, f.TagIDs...)
+				sort.Strings(tags)
+				rel = append(rel, f.UserID+":"+strings.Join(tags, ","))
+			}
+			sort.Strings(rel)
+			if len(rel) > 0 {
+				out[id] = strings.Join(rel, ";")
+			}
+		}
+	})
+	return out
+}
+
+// gotState is what the ExternalContacts say, in the same form; it also
+// checks every corp tag carries its name.
+func gotState(t *testing.T, ns string) (map[string]string, map[string]string) {
+	t.Helper()
+	var list wecomv1alpha1.ExternalContactList
+	if err := env.Client.List(context.Background(), &list, client.InNamespace(ns)); err != nil {
+		t.Fatal(err)
+	}
+	out, versions := map[string]string{}, map[string]string{}
+	for _, ec := range list.Items {
+		var rel []string
+		for _, f := range ec.Status.FollowUsers {
+			if f.RelationState == wecomv1alpha1.RelationDeletedByUser {
+				continue
+			}
+			var tags []string
+			for _, tg := range f.Tags {
+				if tg.ID == "" {
+					continue
+				}
+				if tg.Name == "" || tg.GroupName == "" {
+					t.Fatalf("%s: tag %s without its name", ec.Name, tg.ID)
+				}
+				tags = append(tags, tg.ID)
+			}
+			sort.Strings(tags)
+			rel = append(rel, f.UserID+":"+strings.Join(tags, ","))
+		}
+		sort.Strings(rel)
+		out[ec.Spec.ExternalUserID] = strings.Join(rel, ";")
+		versions[ec.Name] = ec.ResourceVersion
+	}
+	return out, versions
+}
+
+func diff(want, got map[string]string) string {
+	var b strings.Builder
+	n := 0
+	for id, w := range want {
+		if g, ok := got[id]; !ok || g != w {
+			if n < 5 {
+				fmt.Fprintf(&b, "  %s: want %q got %q\n", id, w, g)
+			}
+			n++
+		}
+	}
+	for id, g := range got {
+		if _, ok := want[id]; !ok {
+			if n < 10 {
+				fmt.Fprintf(&b, "  %s: extra %q\n", id, g)
+			}
+			n++
+		}
+	}
+	if n == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%d differences:\n%s", n, b.String())
+}
+
+// resync asks for a resync and waits for its result.
+func resync(t *testing.T, ns, value string) *wecomv1alpha1.ResyncResult {
+	t.Helper()
+	ctx := context.Background()
+	patch := []byte(fmt.Sprintf(`{"metadata":{"annotations":{%q:%q}}}`, wecomv1alpha1.AnnotationResyncRequestedAt, value))
+	app := &wecomv1alpha1.WeComApp{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "acme"}}
+	if err := env.Client.Patch(ctx, app, client.RawPatch(types.MergePatchType, patch)); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	sawResyncing := false
+	for deadline := time.Now().Add(10 * time.Minute); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		if err := env.Client.Get(ctx, client.ObjectKeyFromObject(app), app); err != nil {
+			t.Fatal(err)
+		}
+		sawResyncing = sawResyncing || apimeta.IsStatusConditionTrue(app.Status.Conditions, wecomv1alpha1.ConditionResyncing)
+		if app.Status.LastHandledResyncRequest == value && app.Status.LastResync != nil && app.Status.LastResync.CompletionTime != nil &&
+			!apimeta.IsStatusConditionTrue(app.Status.Conditions, wecomv1alpha1.ConditionResyncing) {
+			r := app.Status.LastResync
+			t.Logf("resync %s: %v, seen %d created %d updated %d deleted %d failed %d complete %v %s", value,
+				time.Since(start).Round(time.Millisecond), r.Seen, r.Created, r.Updated, r.Deleted, r.Failed, r.Complete, r.Message)
+			if !sawResyncing {
+				t.Logf("the Resyncing condition was not observed (the resync was faster than the poll)")
+			}
+			return r
+		}
+	}
+	t.Fatalf("resync %s did not finish: %+v", value, app.Status)
+	return nil
+}
+
+func TestResyncConvergesAtScale(t *testing.T) {
+	ctx := context.Background()
+	ns := newApp(t, corpID)
+	sender := &wecomfake.Sender{URL: mgr.CallbackURL + webhook.PathFor(ns, "acme"), CorpID: corpID, Token: token, AESKey: aesKey}
+
+	// Some contacts arrive by callback first; one of them is then deleted
+	// in WeCom with its callback lost.
+	ids := sortedIDs()
+	for _, id := range ids[:20] {
+		if resp, err := sender.Send(ctx, wecomfake.ContactEvent{ChangeType: "add_external_contact", UserID: "member000", ExternalUserID: id}); err != nil || resp.Status != 200 {
+			t.Fatalf("callback: %v %+v", err, resp)
+		}
+	}
+	fake.Do(corpID, func(c *wecomfake.Corp) { delete(c.Contacts, ids[0]) })
+
+	r := resync(t, ns, "first")
+	if !r.Complete || r.Failed != 0 || r.Seen != int64(contacts-1) {
+		t.Fatalf("first resync: %+v", r)
+	}
+	got, _ := gotState(t, ns)
+	if d := diff(wantState(), got); d != "" {
+		t.Fatalf("after the first resync: %s", d)
+	}
+
+	// Lost callbacks: contacts added and removed, tags changed, relations
+	// ended, all without callbacks; and a 45009 window during the walk.
+	fake.Do(corpID, func(c *wecomfake.Corp) {
+		for i, id := range ids[1:21] {
+			delete(c.Contacts, id)
+			nid := fmt.Sprintf("wmNewLost%04dX", i)
+			c.Contacts[nid] = &wecomfake.Contact{ExternalUserID: nid, Name: "新客户", Type: 1,
+				Follows: []*wecomfake.Follow{{UserID: "member007", CreateTime: 1700000000, TagIDs: []string{"etLevelA"}}}}
+		}
+		for _, id := range ids[100:120] {
+			for _, f := range c.Contacts[id].Follows {
+				f.TagIDs = []string{"etSrcExpo", "etLevelB"}
+			}
+		}
+		ended := 0
+		for _, id := range ids[200:400] {
+			if ct := c.Contacts[id]; len(ct.Follows) > 1 && ended < 10 {
+				ct.Follows = ct.Follows[1:]
+				ended++
+			}
+		}
+	})
+	fake.Inject(wecomfake.Fault{Endpoint: "externalcontact/batch/get_by_user", ErrCode: 45009, Times: 1})
+	r = resync(t, ns, "second")
+	if !r.Complete || r.Failed != 0 || r.Created != 20 || r.Deleted != 20 || r.Updated < 30 {
+		t.Fatalf("second resync: %+v", r)
+	}
+	got, versions := gotState(t, ns)
+	if d := diff(wantState(), got); d != "" {
+		t.Fatalf("after the second resync: %s", d)
+	}
+
+	// Nothing changed: nothing is written.
+	r = resync(t, ns, "third")
+	if !r.Complete || r.Created != 0 || r.Updated != 0 || r.Deleted != 0 || r.Failed != 0 {
+		t.Fatalf("third resync wrote: %+v", r)
+	}
+	_, after := gotState(t, ns)
+	for name, rv := range versions {
+		if after[name] != rv {
+			t.Fatalf("%s was written by a resync of an unchanged corp", name)
+		}
+	}
+}
+
+// TestIncompleteWalkDeletesNothing: members without an interop license make
+// the walk incomplete, and an incomplete walk proves no absence.
+func TestIncompleteWalkDeletesNothing(t *testing.T) {
+	ctx := context.Background()
+	const small = "ww00000000resync02"
+	corp := wecomfake.NewCorp(small, secret)
+	corp.Seed(wecomfake.SeedOptions{FollowUsers: 5, Contacts: 200, MaxFollowsPerContact: 1, Seed: 7})
+	fake.AddCorp(corp)
+	ns := newApp(t, small)
+	if r := resync(t, ns, "complete"); !r.Complete || r.Created != 200 {
+		t.Fatalf("first resync: %+v", r)
+	}
+	fake.Do(small, func(c *wecomfake.Corp) {
+		c.Unlicensed["member003"] = true
+		for _, id := range sortedIDsOf(c)[:5] {
+			delete(c.Contacts, id)
+		}
+	})
+	r := resync(t, ns, "incomplete")
+	if r.Complete || r.Deleted != 0 || !strings.Contains(r.Message, "license") {
+		t.Fatalf("incomplete resync: %+v", r)
+	}
+	var list wecomv1alpha1.ExternalContactList
+	if err := env.Client.List(ctx, &list, client.InNamespace(ns)); err != nil {
+		t.Fatal(err)
+	}
+	if len(list.Items) != 200 {
+		t.Fatalf("an incomplete walk changed the contact count to %d", len(list.Items))
+	}
+	// Once the license is back, the walk is complete and the absences count.
+	fake.Do(small, func(c *wecomfake.Corp) { delete(c.Unlicensed, "member003") })
+	if r := resync(t, ns, "licensed"); !r.Complete || r.Deleted != 5 {
+		t.Fatalf("complete resync: %+v", r)
+	}
+}
+
+// newApp creates a namespace with the credentials and a WeComApp for corp.
+func newApp(t *testing.T, corp string) string {
+	t.Helper()
+	ctx := context.Background()
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "resync-"}}
+	if err := env.Client.Create(ctx, ns); err != nil {
+		t.Fatal(err)
+	}
+	objs := []client.Object{
+		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns.Name, Name: "creds"},
+			StringData: map[string]string{"corpSecret": secret, "token": token, "encodingAESKey": aesKey}},
+		&wecomv1alpha1.WeComApp{ObjectMeta: metav1.ObjectMeta{Namespace: ns.Name, Name: "acme"},
+			Spec: wecomv1alpha1.WeComAppSpec{CorpID: corp, SecretRef: wecomv1alpha1.SecretReference{Name: "creds"},
+				ResyncInterval: &metav1.Duration{}}},
+	}
+	for _, o := range objs {
+		if err := env.Client.Create(ctx, o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitReady(t, ns.Name)
+	return ns.Name
+}
+
+func sortedIDs() []string {
+	var ids []string
+	fake.Do(corpID, func(c *wecomfake.Corp) { ids = sortedIDsOf(c) })
+	return ids
+}
+
+func sortedIDsOf(c *wecomfake.Corp) []string {
+	ids := make([]string, 0, len(c.Contacts))
+	for id := range c.Contacts {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	return ids
+}
+
+func waitReady(t *testing.T, ns string) {
+	t.Helper()
+	app := &wecomv1alpha1.WeComApp{}
+	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		if err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "acme"}, app); err == nil &&
+			apimeta.IsStatusConditionTrue(app.Status.Conditions, wecomv1alpha1.ConditionReady) {
+			return
+		}
+	}
+	t.Fatalf("app not ready: %+v", app.Status.Conditions)
+}
