@@ -28,8 +28,9 @@ help: ## Show this help.
 ##@ Development
 
 .PHONY: manifests
-manifests: ## Generate CRDs and RBAC from the kubebuilder markers.
+manifests: ## Generate CRDs and RBAC from the kubebuilder markers, and the chart's copies of them.
 	$(CONTROLLER_GEN) rbac:roleName=manager-role crd:allowDangerousTypes=false paths="./api/...;./controllers/...;./webhook/...;./internal/..." output:crd:artifacts:config=config/crd/bases output:rbac:artifacts:config=config/rbac
+	go run ./hack/chartgen/cmd
 
 .PHONY: generate
 generate: ## Generate deepcopy code.
@@ -44,7 +45,7 @@ vet: ## go vet.
 	go vet ./...
 
 .PHONY: test
-test: envtest-bins ## Run every test, envtest suites included, against a real kube-apiserver and etcd.
+test: envtest-bins helm ## Run every test, envtest suites included, against a real kube-apiserver and etcd.
 	go vet ./...
 	go test $(GO_TEST_FLAGS) ./...
 

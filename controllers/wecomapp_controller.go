@@ -65,7 +65,6 @@ type WeComAppReconciler struct {
 // +kubebuilder:rbac:groups=wecom.dev,resources=externalcontacts/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
-// +kubebuilder:rbac:groups=coordination.k8s.io,resources=leases,verbs=get;list;watch;create;update;patch;delete
 
 // Reconcile brings one WeComApp's status up to date.
 func (r *WeComAppReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	k8sruntime "k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/serializer"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
@@ -49,6 +50,9 @@ func Scheme() *k8sruntime.Scheme {
 	if err := wecomv1alpha1.AddToScheme(s); err != nil {
 		panic(err)
 	}
+	if err := apiextensionsv1.AddToScheme(s); err != nil {
+		panic(err)
+	}
 	return s
 }
 
@@ -58,7 +62,17 @@ func Codecs(s *k8sruntime.Scheme) serializer.CodecFactory { return serializer.Ne
 // Start starts kube-apiserver and etcd and installs the CRDs. Logs of the
 // code under test go to stderr when WECOM_TEST_LOG is set (1 = info, 2 =
 // debug) and are discarded otherwise.
-func Start() (*Env, error) {
+func Start() (*Env, error) { return StartWith(Options{InstallCRDs: true}) }
+
+// Options choose what Start sets up.
+type Options struct {
+	// InstallCRDs installs config/crd/bases (tests that install the Helm
+	// chart leave it to the chart).
+	InstallCRDs bool
+}
+
+// StartWith starts kube-apiserver and etcd as o says.
+func StartWith(o Options) (*Env, error) {
 	setLogger()
 	root := RepoRoot()
 	assets := os.Getenv("KUBEBUILDER_ASSETS")
@@ -77,13 +91,15 @@ func Start() (*Env, error) {
 	}
 	te := &envtest.Environment{
 		BinaryAssetsDirectory:    assets,
-		CRDDirectoryPaths:        []string{filepath.Join(root, "config", "crd", "bases")},
-		ErrorIfCRDPathMissing:    true,
 		Scheme:                   scheme,
 		ControlPlaneStartTimeout: 2 * time.Minute,
 		// A graceful stop with watches open can take a minute; past 10 s
 		// the process is killed (outage tests want it gone, not draining).
 		ControlPlaneStopTimeout: 10 * time.Second,
+	}
+	if o.InstallCRDs {
+		te.CRDDirectoryPaths = []string{filepath.Join(root, "config", "crd", "bases")}
+		te.ErrorIfCRDPathMissing = true
 	}
 	// A fixed certificate directory keeps the serving certificate across an
 	// API server restart (fault tests), so clients reconnect.
@@ -150,7 +166,12 @@ func (e *Env) Stop() error {
 // any), runs the tests, cleans up and exits with the tests' code. A control
 // plane that cannot start fails the package; it is never skipped.
 func RunTests(m interface{ Run() int }, env **Env, setup func(*Env) (cleanup func(), err error)) {
-	e, err := Start()
+	RunTestsWith(Options{InstallCRDs: true}, m, env, setup)
+}
+
+// RunTestsWith is RunTests with options.
+func RunTestsWith(o Options, m interface{ Run() int }, env **Env, setup func(*Env) (cleanup func(), err error)) {
+	e, err := StartWith(o)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "tests need the control plane:", err)
 		os.Exit(1)

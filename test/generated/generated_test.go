@@ -1,6 +1,7 @@
 // Package generated checks that the generated files in the repository (CRDs,
-// RBAC, deepcopy) are what `make manifests generate` produces from the code,
-// so a marker change without regeneration fails the tests.
+// RBAC, deepcopy, and the Helm chart's copies of CRDs and RBAC rules) are
+// what `make manifests generate` produces from the code, so a marker change
+// without regeneration fails the tests.
 package generated
 
 import (
@@ -21,7 +22,7 @@ func copyTree(t *testing.T, root, dst string) {
 	for _, p := range []string{"go.mod", "go.sum", "Makefile", "hack/boilerplate.go.txt", "main.go"} {
 		copyFile(t, filepath.Join(root, p), filepath.Join(dst, p))
 	}
-	for _, dir := range []string{"api", "controllers", "webhook", "internal"} {
+	for _, dir := range []string{"api", "controllers", "webhook", "internal", "hack/chartgen"} {
 		err := filepath.WalkDir(filepath.Join(root, dir), func(path string, d fs.DirEntry, err error) error {
 			if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") {
 				return err
@@ -61,12 +62,13 @@ func TestGeneratedFilesAreUpToDate(t *testing.T) {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("make manifests generate: %v\n%s", err, out)
 	}
-	files := []string{"api/v1alpha1/zz_generated.deepcopy.go", "config/rbac/role.yaml"}
+	files := []string{"api/v1alpha1/zz_generated.deepcopy.go", "config/rbac/role.yaml", "charts/wecom-operator/templates/_rules.tpl"}
 	crds, _ := filepath.Glob(filepath.Join(tmp, "config/crd/bases/*.yaml"))
-	if len(crds) != 2 {
-		t.Fatalf("generator produced %d CRDs, want 2", len(crds))
+	chartCRDs, _ := filepath.Glob(filepath.Join(tmp, "charts/wecom-operator/templates/crds/*.yaml"))
+	if len(crds) != 2 || len(chartCRDs) != 2 {
+		t.Fatalf("generator produced %d CRDs and %d chart CRDs, want 2 each", len(crds), len(chartCRDs))
 	}
-	for _, c := range crds {
+	for _, c := range append(crds, chartCRDs...) {
 		rel, _ := filepath.Rel(tmp, c)
 		files = append(files, rel)
 	}

@@ -50,7 +50,9 @@ func TestMain(m *testing.M) {
 		o := testenv.TestOptions()
 		o.WeComAPIBaseURL = ts.URL
 		o.WeComRatePerSecond = 1000
-		o.WeCom = func(w *wecom.Options) { w.MinuteBlock, w.HourBlock, w.BackoffBase = time.Second, 2*time.Second, 5*time.Millisecond }
+		o.WeCom = func(w *wecom.Options) {
+			w.MinuteBlock, w.HourBlock, w.BackoffBase = time.Second, 2*time.Second, 5*time.Millisecond
+		}
 		var err error
 		mgr, err = e.StartManager(o)
 		if err != nil {
