@@ -321,15 +321,17 @@ func TestBadInput(t *testing.T) {
 }
 
 // TestCredentialsProblems: an app whose Secret is missing answers 503 so that
-// WeCom retries once the Secret exists.
+// WeCom retries once the Secret exists; nothing is stored meanwhile.
 func TestCredentialsProblems(t *testing.T) {
 	f := newApp(t, corpID, nil)
 	ctx := context.Background()
 	if err := env.Client.DeleteAllOf(ctx, &corev1Secret, client.InNamespace(f.ns)); err != nil {
 		t.Fatal(err)
 	}
+	// Until the deletion reaches the watch the old keys are still valid;
+	// wait for the first refusal.
 	eventually(t, func() error {
-		resp, err := f.sender.Send(ctx, wecomfake.ContactEvent{ChangeType: "add_external_contact", ExternalUserID: "woA", UserID: "u"})
+		resp, err := f.sender.Send(ctx, wecomfake.ContactEvent{ChangeType: "add_external_contact", ExternalUserID: wecomfake.RandomID("wo"), UserID: "u"})
 		if err != nil {
 			return err
 		}
@@ -338,7 +340,14 @@ func TestCredentialsProblems(t *testing.T) {
 		}
 		return nil
 	})
-	if n := countContacts(t, f.ns); n != 0 {
-		t.Fatalf("%d contacts stored without credentials", n)
+	for i := 0; i < 5; i++ {
+		id := wecomfake.RandomID("wo")
+		resp, err := f.sender.Send(ctx, wecomfake.ContactEvent{ChangeType: "add_external_contact", ExternalUserID: id, UserID: "u"})
+		if err != nil || resp.Status != http.StatusServiceUnavailable {
+			t.Fatalf("without credentials: %v %+v", err, resp)
+		}
+		if _, err := getContact(t, f, id); err == nil {
+			t.Fatalf("event for %s stored without credentials", id)
+		}
 	}
 }
