@@ -72,7 +72,10 @@ func (d *run) stream(ctx context.Context) error {
 	}
 	gone := d.singleFollow(ids)
 	var goneMember string
-	d.fake.Do(CorpID, func(corp *wecomfake.Corp) { goneMember = corp.Contacts[gone].Follows[0].UserID; delete(corp.Contacts, gone) })
+	d.fake.Do(CorpID, func(corp *wecomfake.Corp) {
+		goneMember = corp.Contacts[gone].Follows[0].UserID
+		delete(corp.Contacts, gone)
+	})
 	if err := d.send(ctx, "a member deletes a customer (del_external_contact)", wecomfake.ContactEvent{ChangeType: "del_external_contact",
 		UserID: goneMember, ExternalUserID: gone, CreateTime: next()}); err != nil {
 		return err
