@@ -12,7 +12,6 @@ HELM         ?= $(LOCALBIN)/helm
 HELM_VERSION ?= v4.3.2
 CONTROLLER_GEN := go tool controller-gen
 GO_TEST_FLAGS ?= -count=1 -timeout=60m
-BENCH_FLAGS  ?= -run='^$$' -bench=. -benchmem
 
 export KUBEBUILDER_ASSETS := $(K8S_BIN)
 
@@ -50,8 +49,14 @@ test: envtest-bins helm ## Run every test, envtest suites included, against a re
 	go test $(GO_TEST_FLAGS) ./...
 
 .PHONY: bench
-bench: envtest-bins ## Run the benchmarks.
-	go test $(BENCH_FLAGS) ./...
+bench: envtest-bins ## Run the benchmarks (crypto, callback path vs raw API-server creates, 10k-contact resync).
+	go test -run '^$$' -bench . -benchmem ./internal/wxcrypt ./internal/wecomevent
+	go test -run '^$$' -bench . -benchtime 2000x ./webhook
+	go test -run '^$$' -bench 'InitialResync/contacts=10000$$' -benchtime 1x -timeout 60m ./test/resync
+
+.PHONY: bench-100k
+bench-100k: envtest-bins ## The resync benchmark at 100,000 contacts (about 10 minutes).
+	go test -run '^$$' -bench 'InitialResync/contacts=100000$$' -benchtime 1x -timeout 120m ./test/resync
 
 ##@ Run
 

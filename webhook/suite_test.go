@@ -54,7 +54,7 @@ type fixture struct {
 }
 
 // newApp creates a namespace, a credentials Secret and a WeComApp.
-func newApp(t *testing.T, corp string, data map[string]string) *fixture {
+func newApp(t testing.TB, corp string, data map[string]string) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "cb-"}}
@@ -98,7 +98,7 @@ func newApp(t *testing.T, corp string, data map[string]string) *fixture {
 }
 
 // eventually retries fn until it succeeds or 30 s pass.
-func eventually(t *testing.T, fn func() error) {
+func eventually(t testing.TB, fn func() error) {
 	t.Helper()
 	var err error
 	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {

@@ -143,7 +143,7 @@ func diff(want, got map[string]string) string {
 }
 
 // resync asks for a resync and waits for its result.
-func resync(t *testing.T, ns, value string) *wecomv1alpha1.ResyncResult {
+func resync(t testing.TB, ns, value string) *wecomv1alpha1.ResyncResult {
 	t.Helper()
 	ctx := context.Background()
 	patch := []byte(fmt.Sprintf(`{"metadata":{"annotations":{%q:%q}}}`, wecomv1alpha1.AnnotationResyncRequestedAt, value))
@@ -279,7 +279,7 @@ func TestIncompleteWalkDeletesNothing(t *testing.T) {
 }
 
 // newApp creates a namespace with the credentials and a WeComApp for corp.
-func newApp(t *testing.T, corp string) string {
+func newApp(t testing.TB, corp string) string {
 	t.Helper()
 	ctx := context.Background()
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "resync-"}}
@@ -317,7 +317,7 @@ func sortedIDsOf(c *wecomfake.Corp) []string {
 	return ids
 }
 
-func waitReady(t *testing.T, ns string) {
+func waitReady(t testing.TB, ns string) {
 	t.Helper()
 	app := &wecomv1alpha1.WeComApp{}
 	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
