@@ -44,9 +44,21 @@ vet: ## go vet.
 	go vet ./...
 
 .PHONY: test
-test: envtest-bins helm ## Run every test, envtest suites included, against a real kube-apiserver and etcd.
+test: envtest-bins helm ## Run every test, envtest suites included, against a real kube-apiserver and etcd; then each fuzz target briefly.
 	go vet ./...
 	go test $(GO_TEST_FLAGS) ./...
+	$(MAKE) --no-print-directory fuzz FUZZTIME=5s
+
+FUZZTIME ?= 2m
+FUZZ_TARGETS := ./internal/wxcrypt:FuzzDecryptMsg ./internal/wxcrypt:FuzzDecrypt ./internal/wecomevent:FuzzParse \
+	./internal/contactname:FuzzFor ./webhook:FuzzHandler
+
+.PHONY: fuzz
+fuzz: ## Run every fuzz target for FUZZTIME each (default 2m; make test runs 5s each).
+	@for t in $(FUZZ_TARGETS); do \
+	  echo ">> fuzz $${t#*:} ($${t%%:*}) for $(FUZZTIME)"; \
+	  go test -run '^$$' -fuzz "^$${t#*:}$$" -fuzztime $(FUZZTIME) "$${t%%:*}" || exit 1; \
+	done
 
 .PHONY: bench
 bench: envtest-bins ## Run the benchmarks (crypto, callback path vs raw API-server creates, 10k-contact resync).

@@ -6,6 +6,7 @@ package testenv
 
 import (
 	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -171,6 +172,11 @@ func RunTests(m interface{ Run() int }, env **Env, setup func(*Env) (cleanup fun
 
 // RunTestsWith is RunTests with options.
 func RunTestsWith(o Options, m interface{ Run() int }, env **Env, setup func(*Env) (cleanup func(), err error)) {
+	if fuzzing() {
+		// go test -fuzz runs only the fuzz target, in worker processes:
+		// no control plane is needed (nor wanted once per worker).
+		os.Exit(m.Run())
+	}
 	e, err := StartWith(o)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "tests need the control plane:", err)
@@ -191,4 +197,18 @@ func RunTestsWith(o Options, m interface{ Run() int }, env **Env, setup func(*En
 		fmt.Fprintln(os.Stderr, "stop control plane:", err)
 	}
 	os.Exit(code)
+}
+
+// fuzzing says whether this test binary runs a fuzz target (-test.fuzz or
+// a fuzz worker).
+func fuzzing() bool {
+	if !flag.Parsed() {
+		flag.Parse()
+	}
+	for _, name := range []string{"test.fuzz", "test.fuzzworker"} {
+		if f := flag.Lookup(name); f != nil && f.Value.String() != "" && f.Value.String() != "false" {
+			return true
+		}
+	}
+	return false
 }
