@@ -88,4 +88,3 @@ func sampleHeap() (*atomic.Int64, func()) {
 	}()
 	return &peak, func() { close(done); wg.Wait() }
 }
-
