@@ -16,6 +16,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	crmanager "sigs.k8s.io/controller-runtime/pkg/manager"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
@@ -42,6 +43,9 @@ type Options struct {
 	Callback                webhook.Config
 	// WeCom, if set, adjusts the API client's options (tests).
 	WeCom func(*wecom.Options)
+	// MultipleInProcess allows several managers in one process (tests
+	// start one after another; controller names would otherwise clash).
+	MultipleInProcess bool
 }
 
 // DefaultOptions returns the defaults of every flag.
@@ -109,6 +113,7 @@ func New(cfg *rest.Config, scheme *runtime.Scheme, o Options) (*Manager, error) 
 			DisableFor: []client.Object{&corev1.Secret{}},
 		}},
 		GracefulShutdownTimeout: ptr(30 * time.Second),
+		Controller:              config.Controller{SkipNameValidation: ptr(o.MultipleInProcess)},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("create manager: %w", err)

@@ -25,6 +25,7 @@ func TestOptions() manager.Options {
 	o.HealthProbeBindAddress = "0"
 	o.CallbackBindAddress = "127.0.0.1:0"
 	o.WeComAPIBaseURL = "http://127.0.0.1:1" // nothing there unless a test sets a fake
+	o.MultipleInProcess = true
 	return o
 }
 

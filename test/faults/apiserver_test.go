@@ -28,26 +28,11 @@ const (
 // once the running manager routes the app.
 func setupApp(t *testing.T, m *testenv.Running) (string, *wecomfake.Sender) {
 	t.Helper()
-	ctx := context.Background()
-	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "fault-"}}
-	if err := env.Client.Create(ctx, ns); err != nil {
-		t.Fatal(err)
-	}
-	objs := []client.Object{
-		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns.Name, Name: "creds"},
-			StringData: map[string]string{"corpSecret": "s", "token": token, "encodingAESKey": aesKey}},
-		&wecomv1alpha1.WeComApp{ObjectMeta: metav1.ObjectMeta{Namespace: ns.Name, Name: "acme"},
-			Spec: wecomv1alpha1.WeComAppSpec{CorpID: corpID, SecretRef: wecomv1alpha1.SecretReference{Name: "creds"}}},
-	}
-	for _, o := range objs {
-		if err := env.Client.Create(ctx, o); err != nil {
-			t.Fatal(err)
-		}
-	}
-	s := &wecomfake.Sender{URL: m.CallbackURL + webhook.PathFor(ns.Name, "acme"), CorpID: corpID, Token: token, AESKey: aesKey}
+	ns, _ := setupAppOnly(t)
+	s := &wecomfake.Sender{URL: m.CallbackURL + webhook.PathFor(ns, "acme"), CorpID: corpID, Token: token, AESKey: aesKey}
 	waitFor(t, 30*time.Second, func() error {
 		r, _ := s.VerifyRequest("ping")
-		resp, err := s.Do(ctx, r)
+		resp, err := s.Do(context.Background(), r)
 		if err != nil {
 			return err
 		}
@@ -56,7 +41,33 @@ func setupApp(t *testing.T, m *testenv.Running) (string, *wecomfake.Sender) {
 		}
 		return nil
 	})
-	return ns.Name, s
+	return ns, s
+}
+
+// setupAppOnly creates a namespace, the credentials Secret and a WeComApp.
+func setupAppOnly(t *testing.T, mutate ...func(*wecomv1alpha1.WeComApp)) (string, *wecomv1alpha1.WeComApp) {
+	t.Helper()
+	ctx := context.Background()
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "fault-"}}
+	if err := env.Client.Create(ctx, ns); err != nil {
+		t.Fatal(err)
+	}
+	objs := []client.Object{
+		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns.Name, Name: "creds"},
+			StringData: map[string]string{"corpSecret": "s", "token": token, "encodingAESKey": aesKey}},
+	}
+	app := &wecomv1alpha1.WeComApp{ObjectMeta: metav1.ObjectMeta{Namespace: ns.Name, Name: "acme"},
+		Spec: wecomv1alpha1.WeComAppSpec{CorpID: corpID, SecretRef: wecomv1alpha1.SecretReference{Name: "creds"}}}
+	for _, m := range mutate {
+		m(app)
+	}
+	objs = append(objs, app)
+	for _, o := range objs {
+		if err := env.Client.Create(ctx, o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return ns.Name, app
 }
 
 func waitFor(t *testing.T, d time.Duration, fn func() error) {
