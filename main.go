@@ -4,7 +4,12 @@ package main
 
 import (
 	"flag"
+	"math"
 	"os"
+	"runtime/debug"
+	"strconv"
+
+	"github.com/go-logr/logr"
 
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
@@ -24,6 +29,7 @@ func main() {
 	flag.Parse()
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&zapOpts)))
 	log := ctrl.Log.WithName("setup")
+	setMemoryLimit(log)
 
 	scheme := runtime.NewScheme()
 	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
@@ -44,4 +50,21 @@ func main() {
 		log.Error(err, "manager stopped with an error")
 		os.Exit(1)
 	}
+}
+
+// setMemoryLimit sets the Go memory limit to 90% of the container's memory
+// limit (passed by the Helm chart as WECOM_CONTAINER_MEMORY_LIMIT), unless
+// GOMEMLIMIT is set: the heap then stays well under the limit instead of
+// growing to twice the live data between collections.
+func setMemoryLimit(log logr.Logger) {
+	v := os.Getenv("WECOM_CONTAINER_MEMORY_LIMIT")
+	if v == "" || os.Getenv("GOMEMLIMIT") != "" {
+		return
+	}
+	limit, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || limit <= 0 || limit >= math.MaxInt64/2 {
+		return // no limit set: the field reports the node's allocatable memory or garbage
+	}
+	debug.SetMemoryLimit(limit / 10 * 9)
+	log.Info("memory limit set", "bytes", limit/10*9)
 }

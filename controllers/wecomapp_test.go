@@ -213,3 +213,32 @@ func TestRateLimitStorm(t *testing.T) {
 		t.Fatalf("%d calls for %d contacts: no backoff", n, len(ids))
 	}
 }
+
+// TestTransientFaultsConverge: WeCom answers -1, 5xx and slowly for a
+// while; the contacts converge once the faults end.
+func TestTransientFaultsConverge(t *testing.T) {
+	f := newFixture(t, 9)
+	f.waitAppReady(t)
+	var ids []string
+	fake.Do(f.corpID, func(c *wecomfake.Corp) {
+		for id := range c.Contacts {
+			ids = append(ids, id)
+		}
+	})
+	until := time.Now().Add(2 * time.Second)
+	fake.Inject(wecomfake.Fault{Endpoint: "externalcontact/get", ErrCode: -1, Times: 6})
+	fake.Inject(wecomfake.Fault{Endpoint: "externalcontact/get", HTTPStatus: 502, Times: 6})
+	fake.Inject(wecomfake.Fault{Endpoint: "externalcontact/get", Delay: 300 * time.Millisecond, Until: until})
+	defer fake.ClearFaults()
+	for _, id := range ids {
+		f.send(t, wecomfake.ContactEvent{ChangeType: "add_external_contact", UserID: "member000", ExternalUserID: id})
+	}
+	for _, id := range ids {
+		f.waitSynced(t, id, func(ec *wecomv1alpha1.ExternalContact) error {
+			if ec.Status.Profile == nil || ec.Status.Profile.Name == "" {
+				return fmt.Errorf("no profile")
+			}
+			return nil
+		})
+	}
+}
