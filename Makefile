@@ -64,7 +64,8 @@ fuzz: ## Run every fuzz target for FUZZTIME each (default 2m; make test runs 5s 
 bench: envtest-bins ## Run the benchmarks (crypto, callback path vs raw API-server creates, 10k-contact resync).
 	go test -run '^$$' -bench . -benchmem ./internal/wxcrypt ./internal/wecomevent
 	go test -run '^$$' -bench . -benchtime 2000x ./webhook
-	go test -run '^$$' -bench 'InitialResync/contacts=10000$$' -benchtime 1x -timeout 60m ./test/resync
+	go test -run '^$$' -bench CallbackLoad -benchtime 1x -timeout 30m ./test/load
+	go test -run '^$$' -bench 'InitialResync/contacts=(10000|50000)$$' -benchtime 1x -timeout 60m ./test/resync
 
 .PHONY: bench-100k
 bench-100k: envtest-bins ## The resync benchmark at 100,000 contacts (about 10 minutes).

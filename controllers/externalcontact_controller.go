@@ -46,7 +46,10 @@ type ExternalContactReconciler struct {
 	// CoalesceWindow delays the reconcile after an event so that a burst of
 	// events for one contact costs one WeCom call.
 	CoalesceWindow time.Duration
-	Now            func() time.Time
+	// Yield, if set, is called before each WeCom call; it blocks while
+	// enrichment should give way (callbacks are being acknowledged).
+	Yield func(context.Context) error
+	Now   func() time.Time
 }
 
 // Reconcile syncs one contact.
@@ -66,6 +69,11 @@ func (r *ExternalContactReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 	if ec.Generation == ec.Status.ObservedGeneration && ec.Status.LastSyncTime != nil &&
 		ready != nil && ready.Status == metav1.ConditionTrue {
 		return ctrl.Result{}, nil // nothing new
+	}
+	if r.Yield != nil {
+		if err := r.Yield(ctx); err != nil {
+			return ctrl.Result{}, err
+		}
 	}
 	detail, err := r.WeCom.GetContact(ctx, wecom.Creds{CorpID: app.Spec.CorpID, Secret: creds.CorpSecret}, ec.Spec.ExternalUserID)
 	switch {

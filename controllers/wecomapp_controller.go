@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/events"
+	"k8s.io/client-go/util/workqueue"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -57,6 +59,8 @@ type WeComAppReconciler struct {
 	Recorder events.EventRecorder
 	// Tokens, when set, proves the corp secret against WeCom.
 	Tokens TokenVerifier
+	// CountInterval bounds how often contact churn recounts (default 5s).
+	CountInterval time.Duration
 }
 
 // +kubebuilder:rbac:groups=wecom.dev,resources=wecomapps,verbs=get;list;watch
@@ -214,20 +218,29 @@ func SetupIndexes(mgr ctrl.Manager) error {
 
 // SetupWithManager registers the controller and its watches.
 func (r *WeComAppReconciler) SetupWithManager(mgr ctrl.Manager, workers int) error {
-	contactToApp := handler.EnqueueRequestsFromMapFunc(func(_ context.Context, o client.Object) []reconcile.Request {
-		ec, ok := o.(*wecomv1alpha1.ExternalContact)
-		if !ok {
-			return nil
+	// Contact creations and deletions refresh the app's count at most every
+	// CountInterval: a burst of 10^4 new contacts must not become 10^4 app
+	// reconciles, each listing every contact.
+	countAfter := func(q workqueue.TypedRateLimitingInterface[reconcile.Request], o client.Object) {
+		if ec, ok := o.(*wecomv1alpha1.ExternalContact); ok {
+			q.AddAfter(reconcile.Request{NamespacedName: client.ObjectKey{Namespace: o.GetNamespace(), Name: ec.Spec.AppRef.Name}}, r.countInterval())
 		}
-		return []reconcile.Request{{NamespacedName: client.ObjectKey{Namespace: o.GetNamespace(), Name: ec.Spec.AppRef.Name}}}
-	})
+	}
+	contactToApp := handler.TypedFuncs[client.Object, reconcile.Request]{
+		CreateFunc: func(_ context.Context, e event.TypedCreateEvent[client.Object], q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			countAfter(q, e.Object)
+		},
+		DeleteFunc: func(_ context.Context, e event.TypedDeleteEvent[client.Object], q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			countAfter(q, e.Object)
+		},
+	}
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&wecomv1alpha1.WeComApp{}, builder.WithPredicates(predicate.Or(
 			predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}))).
 		WatchesMetadata(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.appsForSecret)).
 		// Only creations and deletions change the count. The contact
 		// informer is the one the contact controller uses: no second copy.
-		Watches(&wecomv1alpha1.ExternalContact{}, contactToApp, builder.WithPredicates(createOrDelete())).
+		Watches(&wecomv1alpha1.ExternalContact{}, contactToApp).
 		WithOptions(controller.Options{MaxConcurrentReconciles: workers}).
 		Named("wecomapp").
 		Complete(r)
@@ -246,9 +259,9 @@ func (r *WeComAppReconciler) appsForSecret(ctx context.Context, o client.Object)
 	return reqs
 }
 
-func createOrDelete() predicate.Predicate {
-	return predicate.Funcs{
-		UpdateFunc:  func(event.UpdateEvent) bool { return false },
-		GenericFunc: func(event.GenericEvent) bool { return false },
+func (r *WeComAppReconciler) countInterval() time.Duration {
+	if r.CountInterval > 0 {
+		return r.CountInterval
 	}
+	return 5 * time.Second
 }

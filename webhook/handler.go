@@ -55,6 +55,8 @@ var reasonText = map[string]string{
 
 // ServeHTTP handles one WeCom callback.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.inFlight.Add(1)
+	defer s.inFlight.Add(-1)
 	start := time.Now()
 	o := s.handle(r)
 	if o.status == http.StatusMethodNotAllowed {

@@ -35,6 +35,8 @@ type Server struct {
 	seen   *utilcache.LRUExpireCache
 	log    logr.Logger
 	ready  atomic.Bool
+	// inFlight counts callbacks being handled; Busy reports it.
+	inFlight atomic.Int64
 
 	touchMu sync.Mutex
 	touched map[types.NamespacedName]time.Time
@@ -122,6 +124,11 @@ func (s *Server) markReadyWhenSynced(ctx context.Context) {
 	s.ready.Store(true)
 	s.log.Info("callback server ready")
 }
+
+// Busy says whether callbacks are being handled right now. The contact
+// reconciler slows down while it is true, so enrichment yields the CPU
+// and the API server to acknowledgements during a burst.
+func (s *Server) Busy() bool { return s.inFlight.Load() > 0 }
 
 // ReadyCheck is the readyz check: false until the caches have synced.
 func (s *Server) ReadyCheck(_ *http.Request) error {

@@ -36,6 +36,17 @@ const olderEventMessage = "lastEvent cannot be replaced by an older event"
 // stored, which counts as success: the newer one is already durable.
 func storeEvent(ctx context.Context, c client.Client, app *wecomv1alpha1.WeComApp, ev *wecomevent.Event) (string, error) {
 	u := contactApply(app.Namespace, app.Name, ev)
+	if isAdd(ev.ChangeType) {
+		// An add is usually a new contact: a plain create is the cheapest
+		// durable write. If the contact exists, fall through to the apply.
+		err := c.Create(ctx, u.DeepCopy(), client.FieldOwner(FieldManager))
+		if err == nil {
+			return resultStored, nil
+		}
+		if !apierrors.IsAlreadyExists(err) {
+			return resultFailed, fmt.Errorf("create ExternalContact: %w", err)
+		}
+	}
 	err := c.Apply(ctx, client.ApplyConfigurationFromUnstructured(u), client.FieldOwner(FieldManager), client.ForceOwnership)
 	if err == nil {
 		return resultStored, nil
@@ -44,6 +55,10 @@ func storeEvent(ctx context.Context, c client.Client, app *wecomv1alpha1.WeComAp
 		return resultSuperseded, nil
 	}
 	return resultFailed, fmt.Errorf("apply ExternalContact: %w", err)
+}
+
+func isAdd(changeType string) bool {
+	return changeType == wecomv1alpha1.ChangeAddExternalContact || changeType == wecomv1alpha1.ChangeAddHalfExternalContact
 }
 
 // contactApply builds the apply configuration of the event's contact.

@@ -5,11 +5,13 @@
 package manager
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"strings"
 	"time"
 
+	"golang.org/x/time/rate"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/rest"
@@ -40,6 +42,7 @@ type Options struct {
 	WatchNamespaces         string
 	WeComRatePerSecond      float64
 	EventCoalesceWindow     time.Duration
+	EnrichmentRateUnderLoad float64
 	Callback                webhook.Config
 	// WeCom, if set, adjusts the API client's options (tests).
 	WeCom func(*wecom.Options)
@@ -59,6 +62,7 @@ func DefaultOptions() Options {
 		MaxConcurrentResyncs:    2,
 		WeComRatePerSecond:      100,
 		EventCoalesceWindow:     time.Second,
+		EnrichmentRateUnderLoad: 20,
 		Callback:                webhook.DefaultConfig(),
 	}
 }
@@ -75,6 +79,7 @@ func (o *Options) BindFlags(fs *flag.FlagSet) {
 	fs.IntVar(&o.MaxConcurrentResyncs, "max-concurrent-resyncs", o.MaxConcurrentResyncs, "Apps resynced at the same time.")
 	fs.Float64Var(&o.WeComRatePerSecond, "wecom-rate-limit", o.WeComRatePerSecond, "WeCom API calls per second per corp (WeCom allows 10,000 a minute per API).")
 	fs.DurationVar(&o.EventCoalesceWindow, "event-coalesce-window", o.EventCoalesceWindow, "Wait this long after a contact's event before syncing it, so a burst costs one WeCom call.")
+	fs.Float64Var(&o.EnrichmentRateUnderLoad, "enrichment-rate-under-load", o.EnrichmentRateUnderLoad, "Contact syncs per second while callbacks are being acknowledged (acks first); 0 never slows down.")
 	fs.StringVar(&o.WatchNamespaces, "watch-namespaces", o.WatchNamespaces, "Comma-separated namespaces to watch; empty watches all.")
 	fs.DurationVar(&o.Callback.ReplayWindow, "callback-replay-window", o.Callback.ReplayWindow, "Callbacks whose timestamp is further than this from now are rejected; 0 disables the check.")
 	fs.Int64Var(&o.Callback.MaxBodyBytes, "callback-max-body-bytes", o.Callback.MaxBodyBytes, "Largest callback body accepted.")
@@ -153,6 +158,7 @@ func New(cfg *rest.Config, scheme *runtime.Scheme, o Options) (*Manager, error) 
 		WeCom:          api,
 		Recorder:       recorder,
 		CoalesceWindow: o.EventCoalesceWindow,
+		Yield:          yieldTo(srv, o.EnrichmentRateUnderLoad),
 	}).SetupWithManager(mgr, o.MaxConcurrentReconciles); err != nil {
 		return nil, fmt.Errorf("set up ExternalContact controller: %w", err)
 	}
@@ -186,3 +192,19 @@ func splitNamespaces(s string) []string {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// yieldTo slows enrichment to perSecond while the callback server is busy,
+// so a burst of callbacks is acknowledged at the API server's full speed
+// and the backlog of syncs follows afterwards.
+func yieldTo(srv *webhook.Server, perSecond float64) func(context.Context) error {
+	if perSecond <= 0 {
+		return nil
+	}
+	lim := rate.NewLimiter(rate.Limit(perSecond), 1)
+	return func(ctx context.Context) error {
+		if !srv.Busy() {
+			return nil
+		}
+		return lim.Wait(ctx)
+	}
+}

@@ -33,6 +33,7 @@ type Server struct {
 	tokenSeq int
 	faults   []*Fault
 	calls    map[string]int
+	perID    map[string]int // externalcontact/get calls by external_userid
 	// TokenTTL is expires_in of new tokens (default 7200 s).
 	TokenTTL time.Duration
 	Now      func() time.Time
@@ -46,7 +47,7 @@ type tokenInfo struct {
 // NewServer returns a fake with the given corps.
 func NewServer(corps ...*Corp) *Server {
 	s := &Server{corps: map[string]*Corp{}, tokens: map[string]tokenInfo{}, calls: map[string]int{},
-		TokenTTL: 7200 * time.Second, Now: time.Now}
+		TokenTTL: 7200 * time.Second, Now: time.Now, perID: map[string]int{}}
 	for _, c := range corps {
 		s.corps[c.ID] = c
 	}
@@ -108,11 +109,19 @@ func (s *Server) Calls(endpoint string) int {
 	return n
 }
 
+// ContactCalls returns how many externalcontact/get calls asked for id.
+func (s *Server) ContactCalls(id string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.perID[id]
+}
+
 // ResetCalls zeroes the call counters.
 func (s *Server) ResetCalls() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.calls = map[string]int{}
+	s.perID = map[string]int{}
 }
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -147,6 +156,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	switch endpoint {
 	case "externalcontact/get":
+		s.perID[r.URL.Query().Get("external_userid")]++
 		s.getContact(w, r, corp)
 	case "externalcontact/batch/get_by_user":
 		s.batch(w, r, corp)

@@ -17,7 +17,7 @@ import (
 // (peak while running, and live after a GC with every contact in the
 // informer cache). Run with -benchtime=1x: one iteration is one corp.
 func BenchmarkInitialResync(b *testing.B) {
-	for _, size := range []int{10_000, 100_000} {
+	for _, size := range []int{10_000, 50_000, 100_000} {
 		b.Run(fmt.Sprintf("contacts=%d", size), func(b *testing.B) {
 			for b.Loop() {
 				benchResync(b, size)
