@@ -36,10 +36,3 @@ func applyAppStatus(ctx context.Context, c client.Client, app *wecomv1alpha1.WeC
 	}
 	return nil
 }
-
-func runtimeFromUnstructured(u *unstructured.Unstructured, into any) error {
-	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, into); err != nil {
-		return fmt.Errorf("convert %s: %w", u.GetKind(), err)
-	}
-	return nil
-}

@@ -96,8 +96,8 @@ func (r *ResyncReconciler) due(app *wecomv1alpha1.WeComApp) (bool, time.Duration
 	if requested != "" && requested != app.Status.LastHandledResyncRequest {
 		return true, 0, requested
 	}
-	if apimeta.IsStatusConditionTrue(app.Status.Conditions, wecomv1alpha1.ConditionResyncing) {
-		return true, 0, requested // interrupted (leader change): start over
+	if interrupted(app) {
+		return true, 0, requested // a leader died mid-walk: start over
 	}
 	interval := DefaultResyncInterval
 	if app.Spec.ResyncInterval != nil {
@@ -117,6 +117,17 @@ func (r *ResyncReconciler) due(app *wecomv1alpha1.WeComApp) (bool, time.Duration
 		return false, wait, requested
 	}
 	return true, 0, requested
+}
+
+// interrupted says a resync was started and never finished: Resyncing is
+// set and no completion is recorded after it began.
+func interrupted(app *wecomv1alpha1.WeComApp) bool {
+	c := apimeta.FindStatusCondition(app.Status.Conditions, wecomv1alpha1.ConditionResyncing)
+	if c == nil || c.Status != metav1.ConditionTrue {
+		return false
+	}
+	last := app.Status.LastResync
+	return last == nil || last.CompletionTime == nil || last.CompletionTime.Before(&c.LastTransitionTime)
 }
 
 // resyncStatusOwned is the part of a WeComApp's status resync owns.

@@ -11,7 +11,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	wecomv1alpha1 "github.com/wecom-operator/wecom-operator/api/v1alpha1"
@@ -229,22 +228,23 @@ func (w *walk) count(n *int64) {
 	w.mu.Unlock()
 }
 
+// create creates a contact WeCom has and the cluster lacks. A plain create,
+// not an apply: if a callback created it meanwhile, the walk must not touch
+// the callback's fresher data, so it falls back to update's guards.
 func (w *walk) create(ctx context.Context, key client.ObjectKey, id string, rows []*wecom.BatchItem, fetched time.Time) error {
-	labels := map[string]any{}
-	for k, v := range contactname.Labels(w.app.Name, id) {
-		labels[k] = v
+	ec := &wecomv1alpha1.ExternalContact{
+		ObjectMeta: metav1.ObjectMeta{Name: key.Name, Namespace: key.Namespace, Labels: contactname.Labels(w.app.Name, id)},
+		Spec:       wecomv1alpha1.ExternalContactSpec{AppRef: wecomv1alpha1.LocalObjectReference{Name: w.app.Name}, ExternalUserID: id},
 	}
-	u := &unstructured.Unstructured{Object: map[string]any{
-		"metadata": map[string]any{"name": key.Name, "namespace": key.Namespace, "labels": labels},
-		"spec":     map[string]any{"appRef": map[string]any{"name": w.app.Name}, "externalUserID": id},
-	}}
-	u.SetGroupVersionKind(wecomv1alpha1.GroupVersion.WithKind("ExternalContact"))
-	if err := w.r.Apply(ctx, client.ApplyConfigurationFromUnstructured(u), client.FieldOwner(ResyncFieldManager)); err != nil {
-		return fmt.Errorf("create contact: %w", err)
-	}
-	ec := &wecomv1alpha1.ExternalContact{}
-	if err := runtimeFromUnstructured(u, ec); err != nil {
-		return err
+	if err := w.r.Create(ctx, ec, client.FieldOwner(ResyncFieldManager)); err != nil {
+		if !apierrors.IsAlreadyExists(err) {
+			return fmt.Errorf("create contact: %w", err)
+		}
+		cur := &wecomv1alpha1.ExternalContact{}
+		if err := w.r.Get(ctx, key, cur); err != nil {
+			return nil // not in the cache yet: its creator's sync covers it
+		}
+		return w.update(ctx, cur, rows, fetched)
 	}
 	before := ec.DeepCopy()
 	w.fill(ec, rows, fetched)

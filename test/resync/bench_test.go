@@ -2,7 +2,10 @@ package resync
 
 import (
 	"fmt"
+	"os"
 	"runtime"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -38,6 +41,7 @@ func benchResync(b *testing.B, contacts int) {
 	runtime.GC()
 	var base runtime.MemStats
 	runtime.ReadMemStats(&base)
+	rssBefore := rss()
 	fake.ResetCalls()
 
 	peak, stop := sampleHeap()
@@ -63,6 +67,24 @@ func benchResync(b *testing.B, contacts int) {
 	b.ReportMetric(wall.Seconds(), "wall-s")
 	b.ReportMetric(float64(peak.Load()-int64(base.HeapAlloc))/float64(contacts), "peak-heap-B/contact")
 	b.ReportMetric(float64(int64(live.HeapAlloc)-int64(base.HeapAlloc))/float64(contacts), "live-heap-B/contact")
+	b.ReportMetric(float64(rss()-rssBefore)/float64(contacts), "rss-B/contact")
+}
+
+// rss is this process's resident set size in bytes (0 where /proc is
+// missing). The process holds the manager and the simulated WeCom; the
+// growth during an import is the manager's.
+func rss() int64 {
+	data, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, l := range strings.Split(string(data), "\n") {
+		if f := strings.Fields(l); len(f) >= 2 && f[0] == "VmRSS:" {
+			kb, _ := strconv.ParseInt(f[1], 10, 64)
+			return kb * 1024
+		}
+	}
+	return 0
 }
 
 // sampleHeap records the highest HeapAlloc until stop is called.

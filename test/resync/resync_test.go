@@ -15,10 +15,12 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	wecomv1alpha1 "github.com/wecom-operator/wecom-operator/api/v1alpha1"
+	"github.com/wecom-operator/wecom-operator/internal/manager"
 	"github.com/wecom-operator/wecom-operator/internal/testenv"
 	"github.com/wecom-operator/wecom-operator/internal/wecom"
 	"github.com/wecom-operator/wecom-operator/internal/wecomfake"
@@ -35,9 +37,10 @@ const (
 )
 
 var (
-	env  *testenv.Env
-	mgr  *testenv.Running
-	fake *wecomfake.Server
+	env     *testenv.Env
+	mgr     *testenv.Running
+	fake    *wecomfake.Server
+	fakeURL string
 )
 
 func TestMain(m *testing.M) {
@@ -46,15 +49,10 @@ func TestMain(m *testing.M) {
 	fake = wecomfake.NewServer(corp)
 	ts := httptest.NewServer(fake)
 	defer ts.Close()
+	fakeURL = ts.URL
 	testenv.RunTests(m, &env, func(e *testenv.Env) (func(), error) {
-		o := testenv.TestOptions()
-		o.WeComAPIBaseURL = ts.URL
-		o.WeComRatePerSecond = 1000
-		o.WeCom = func(w *wecom.Options) {
-			w.MinuteBlock, w.HourBlock, w.BackoffBase = time.Second, 2*time.Second, 5*time.Millisecond
-		}
 		var err error
-		mgr, err = e.StartManager(o)
+		mgr, err = e.StartManager(mgrOptions())
 		if err != nil {
 			return nil, err
 		}
@@ -63,9 +61,11 @@ func TestMain(m *testing.M) {
 }
 
 // wantState is what WeCom holds: contact ID -> sorted "user:tagID,tagID".
-func wantState() map[string]string {
+func wantState() map[string]string { return wantStateOf(corpID) }
+
+func wantStateOf(corp string) map[string]string {
 	out := map[string]string{}
-	fake.Do(corpID, func(c *wecomfake.Corp) {
+	fake.Do(corp, func(c *wecomfake.Corp) {
 		for id, ct := range c.Contacts {
 			var rel []string
 			for _, f := range ct.Follows {
@@ -84,7 +84,7 @@ func wantState() map[string]string {
 
 // gotState is what the ExternalContacts say, in the same form; it also
 // checks every corp tag carries its name.
-func gotState(t *testing.T, ns string) (map[string]string, map[string]string) {
+func gotState(t testing.TB, ns string) (map[string]string, map[string]string) {
 	t.Helper()
 	var list wecomv1alpha1.ExternalContactList
 	if err := env.Client.List(context.Background(), &list, client.InNamespace(ns)); err != nil {
@@ -327,4 +327,134 @@ func waitReady(t testing.TB, ns string) {
 		}
 	}
 	t.Fatalf("app not ready: %+v", app.Status.Conditions)
+}
+
+// TestInterruptedResyncRestarts: a leader that dies mid-resync leaves its
+// Resyncing condition; the next leader starts the walk over and finishes it,
+// with no duplicates.
+func TestInterruptedResyncRestarts(t *testing.T) {
+	ctx := context.Background()
+	const small = "ww00000000resync03"
+	corp := wecomfake.NewCorp(small, secret)
+	corp.Seed(wecomfake.SeedOptions{FollowUsers: 4, Contacts: 100, MaxFollowsPerContact: 2, Seed: 11})
+	fake.AddCorp(corp)
+	ns := newApp(t, small)
+	if err := mgr.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	// What the dead leader left: a started walk, as its field manager wrote it.
+	now := metav1.Now()
+	u := &unstructured.Unstructured{Object: map[string]any{
+		"metadata": map[string]any{"name": "acme", "namespace": ns},
+		"status": map[string]any{
+			"conditions": []any{map[string]any{"type": "Resyncing", "status": "True", "reason": "Resyncing",
+				"message": "resync started", "lastTransitionTime": now.UTC().Format(time.RFC3339), "observedGeneration": int64(1)}},
+			"lastResync": map[string]any{"startTime": now.UTC().Format(time.RFC3339), "complete": false, "seen": int64(40),
+				"created": int64(40), "updated": int64(0), "deleted": int64(0), "failed": int64(0)},
+		},
+	}}
+	u.SetGroupVersionKind(wecomv1alpha1.GroupVersion.WithKind("WeComApp"))
+	if err := env.Client.Status().Apply(ctx, client.ApplyConfigurationFromUnstructured(u), client.FieldOwner("wecom-resync"), client.ForceOwnership); err != nil {
+		t.Fatal(err)
+	}
+	var err error
+	if mgr, err = env.StartManager(mgrOptions()); err != nil {
+		t.Fatal(err)
+	}
+	app := &wecomv1alpha1.WeComApp{}
+	waitFor(t, 2*time.Minute, func() error {
+		if err := env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: "acme"}, app); err != nil {
+			return err
+		}
+		r := app.Status.LastResync
+		if r == nil || r.CompletionTime == nil || !r.Complete || apimeta.IsStatusConditionTrue(app.Status.Conditions, wecomv1alpha1.ConditionResyncing) {
+			return fmt.Errorf("not restarted and finished: %+v", app.Status)
+		}
+		return nil
+	})
+	if r := app.Status.LastResync; r.Created != 100 || r.Seen != 100 {
+		t.Fatalf("restarted walk: %+v", r)
+	}
+	var list wecomv1alpha1.ExternalContactList
+	if err := env.Client.List(ctx, &list, client.InNamespace(ns)); err != nil {
+		t.Fatal(err)
+	}
+	if len(list.Items) != 100 {
+		t.Fatalf("%d contacts after the restarted walk, want 100", len(list.Items))
+	}
+}
+
+// TestCallbacksDuringResync: events that arrive while a resync walks are not
+// overwritten by the walk's older page data.
+func TestCallbacksDuringResync(t *testing.T) {
+	ctx := context.Background()
+	const mid = "ww00000000resync04"
+	corp := wecomfake.NewCorp(mid, secret)
+	corp.Seed(wecomfake.SeedOptions{FollowUsers: 10, Contacts: 3000, MaxFollowsPerContact: 2, Seed: 12})
+	fake.AddCorp(corp)
+	ns := newApp(t, mid)
+	sender := &wecomfake.Sender{URL: mgr.CallbackURL + webhook.PathFor(ns, "acme"), CorpID: mid, Token: token, AESKey: aesKey}
+	var ids []string
+	fake.Do(mid, func(c *wecomfake.Corp) { ids = sortedIDsOf(c) })
+	done := make(chan *wecomv1alpha1.ResyncResult, 1)
+	go func() { done <- resync(t, ns, "interleaved") }()
+	waitFor(t, time.Minute, func() error {
+		app := &wecomv1alpha1.WeComApp{}
+		if err := env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: "acme"}, app); err != nil {
+			return err
+		}
+		if !apimeta.IsStatusConditionTrue(app.Status.Conditions, wecomv1alpha1.ConditionResyncing) {
+			return fmt.Errorf("resync not running yet")
+		}
+		return nil
+	})
+	// While it walks: members re-tag customers and WeCom calls back.
+	changed := ids[len(ids)-40:]
+	for i, id := range changed {
+		var member string
+		fake.Do(mid, func(c *wecomfake.Corp) {
+			f := c.Contacts[id].Follows[0]
+			f.TagIDs, member = []string{"etSrcWeb", "etLevelA"}, f.UserID
+		})
+		resp, err := sender.Send(ctx, wecomfake.ContactEvent{ChangeType: "edit_external_contact", UserID: member, ExternalUserID: id,
+			CreateTime: time.Now().Add(time.Duration(i) * time.Millisecond)})
+		if err != nil || resp.Status != 200 {
+			t.Fatalf("callback during the resync: %v %+v", err, resp)
+		}
+	}
+	if r := <-done; !r.Complete {
+		t.Fatalf("resync: %+v", r)
+	}
+	waitFor(t, time.Minute, func() error {
+		got, _ := gotState(t, ns)
+		want := map[string]string{}
+		for id, v := range wantStateOf(mid) {
+			want[id] = v
+		}
+		if d := diff(want, got); d != "" {
+			return fmt.Errorf("%s", d)
+		}
+		return nil
+	})
+}
+
+func mgrOptions() manager.Options {
+	o := testenv.TestOptions()
+	o.WeComAPIBaseURL = fakeURL
+	o.WeComRatePerSecond = 1000
+	o.WeCom = func(w *wecom.Options) {
+		w.MinuteBlock, w.HourBlock, w.BackoffBase = time.Second, 2*time.Second, 5*time.Millisecond
+	}
+	return o
+}
+
+func waitFor(t testing.TB, d time.Duration, fn func() error) {
+	t.Helper()
+	var err error
+	for deadline := time.Now().Add(d); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		if err = fn(); err == nil {
+			return
+		}
+	}
+	t.Fatalf("not true within %v: %v", d, err)
 }
