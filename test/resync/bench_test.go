@@ -33,6 +33,7 @@ var benchSeq atomic.Int64
 
 func benchResync(b *testing.B, contacts int) {
 	const users = 50
+	resyncDeadline = time.Hour
 	corp := fmt.Sprintf("wwbench%011d", benchSeq.Add(1))
 	c := wecomfake.NewCorp(corp, secret)
 	c.Seed(wecomfake.SeedOptions{FollowUsers: users, Contacts: contacts, MaxFollowsPerContact: 3, Seed: 9})
