@@ -29,11 +29,13 @@ var (
 // older event from replacing a newer one.
 const olderEventMessage = "lastEvent cannot be replaced by an older event"
 
-// storeEvent writes ev onto its ExternalContact in one server-side apply:
-// the object is created if missing, and the event recorded. The apply is
-// idempotent (same event twice changes nothing), safe across replicas (the
-// name is deterministic), and the CRD refuses an event older than the one
-// stored, which counts as success: the newer one is already durable.
+// storeEvent writes ev onto its ExternalContact: an add (usually a new
+// contact) with a plain create, anything else, or an add for a contact that
+// exists, with one server-side apply that creates the object if missing and
+// records the event. Both are idempotent (the same event twice changes
+// nothing) and safe across replicas (the name is deterministic); the CRD
+// refuses an event older than the one stored, which counts as success: the
+// newer one is already durable.
 func storeEvent(ctx context.Context, c client.Client, app *wecomv1alpha1.WeComApp, ev *wecomevent.Event) (string, error) {
 	u := contactApply(app.Namespace, app.Name, ev)
 	if isAdd(ev.ChangeType) {
