@@ -127,7 +127,9 @@ func (r *ExternalContactReconciler) apply(ctx context.Context, app *wecomv1alpha
 	follows := r.followUsers(ec, detail, newEvent)
 	gone := activeCount(follows) == 0
 	if gone && app.Spec.DeletionPolicy != wecomv1alpha1.DeletionPolicyRetain {
-		return ctrl.Result{}, r.deleteGone(ctx, ec)
+		// A conflict means a new event arrived: its update re-queues the contact.
+		_, err := deleteGone(ctx, r.Client, ec)
+		return ctrl.Result{}, err
 	}
 	if detail != nil {
 		ec.Status.Profile = ProfileFrom(&detail.Contact)
@@ -145,12 +147,7 @@ func (r *ExternalContactReconciler) apply(ctx context.Context, app *wecomv1alpha
 		}
 	}
 	setCond(&ec.Status.Conditions, wecomv1alpha1.ConditionReady, true, ReasonSynced, "synced from WeCom", ec.Generation)
-	if gone {
-		setCond(&ec.Status.Conditions, wecomv1alpha1.ConditionDeleted, true, ReasonGone,
-			"WeCom no longer has this contact; kept because the app's deletionPolicy is Retain", ec.Generation)
-	} else {
-		apimeta.RemoveStatusCondition(&ec.Status.Conditions, wecomv1alpha1.ConditionDeleted)
-	}
+	setBool(&ec.Status.Conditions, wecomv1alpha1.ConditionDeleted, gone, ReasonGone, retainedMessage, ec.Generation)
 	if err := r.Status().Patch(ctx, ec, client.MergeFrom(before)); err != nil {
 		return ctrl.Result{}, fmt.Errorf("patch contact status: %w", err)
 	}
@@ -201,12 +198,13 @@ func (r *ExternalContactReconciler) followUsers(ec *wecomv1alpha1.ExternalContac
 	}
 	if activeCount(out) == 0 {
 		// Gone: keep the last known relations (for Retain), marked ended.
+		var unseen []wecomv1alpha1.FollowUser
 		for _, p := range ec.Status.FollowUsers {
 			if !seen[p.UserID] {
-				p.RelationState = wecomv1alpha1.RelationDeletedByUser
-				out = append(out, p)
+				unseen = append(unseen, p)
 			}
 		}
+		out = append(out, endRelations(unseen)...)
 	}
 	return out
 }
@@ -214,33 +212,6 @@ func (r *ExternalContactReconciler) followUsers(ec *wecomv1alpha1.ExternalContac
 func readds(ev *wecomv1alpha1.ContactEvent, userID string) bool {
 	return ev != nil && ev.UserID == userID &&
 		(ev.ChangeType == wecomv1alpha1.ChangeAddExternalContact || ev.ChangeType == wecomv1alpha1.ChangeAddHalfExternalContact)
-}
-
-func activeCount(fs []wecomv1alpha1.FollowUser) int {
-	n := 0
-	for _, f := range fs {
-		if f.RelationState != wecomv1alpha1.RelationDeletedByUser {
-			n++
-		}
-	}
-	return n
-}
-
-// deleteGone deletes a contact WeCom no longer has, unless it changed since
-// it was read (a new event arrived): then it is looked at again.
-func (r *ExternalContactReconciler) deleteGone(ctx context.Context, ec *wecomv1alpha1.ExternalContact) error {
-	err := r.Delete(ctx, ec, client.Preconditions{UID: &ec.UID, ResourceVersion: &ec.ResourceVersion})
-	if apierrors.IsNotFound(err) {
-		return nil
-	}
-	if apierrors.IsConflict(err) {
-		return fmt.Errorf("contact changed while being deleted, retrying: %w", err)
-	}
-	if err != nil {
-		return fmt.Errorf("delete contact: %w", err)
-	}
-	log.FromContext(ctx).V(1).Info("deleted contact that WeCom no longer has")
-	return nil
 }
 
 // setNotReady records a failure; it writes only when something changed, so
@@ -259,21 +230,12 @@ func (r *ExternalContactReconciler) setNotReady(ctx context.Context, ec *wecomv1
 	return nil
 }
 
-// transitionEvent emits an event when Ready changes: no event per sync.
+// transitionEvent emits an event when Ready changes: no event per sync,
+// and none for the first successful sync (not news).
 func (r *ExternalContactReconciler) transitionEvent(before, after *wecomv1alpha1.ExternalContact) {
-	old := apimeta.FindStatusCondition(before.Status.Conditions, wecomv1alpha1.ConditionReady)
-	cur := apimeta.FindStatusCondition(after.Status.Conditions, wecomv1alpha1.ConditionReady)
-	if cur == nil || (old != nil && old.Status == cur.Status && old.Reason == cur.Reason) {
-		return
+	if c := readyTransition(before.Status.Conditions, after.Status.Conditions, false); c != nil {
+		r.event(after, eventType(c), c.Reason, "%s", c.Message)
 	}
-	if old == nil && cur.Status == metav1.ConditionTrue {
-		return // first successful sync: not news
-	}
-	kind := corev1.EventTypeNormal
-	if cur.Status != metav1.ConditionTrue {
-		kind = corev1.EventTypeWarning
-	}
-	r.event(after, kind, cur.Reason, "%s", cur.Message)
 }
 
 func (r *ExternalContactReconciler) event(obj *wecomv1alpha1.ExternalContact, kind, reason, format string, args ...any) {
@@ -287,14 +249,6 @@ func (r *ExternalContactReconciler) now() time.Time {
 		return r.Now()
 	}
 	return time.Now()
-}
-
-func setCond(conds *[]metav1.Condition, t string, on bool, reason, message string, gen int64) {
-	status := metav1.ConditionFalse
-	if on {
-		status = metav1.ConditionTrue
-	}
-	apimeta.SetStatusCondition(conds, metav1.Condition{Type: t, Status: status, Reason: reason, Message: message, ObservedGeneration: gen})
 }
 
 // SetupWithManager registers the controller. New and changed contacts are
@@ -342,36 +296,35 @@ func (r *ExternalContactReconciler) contactsOfApp(ctx context.Context, o client.
 		log.FromContext(ctx).Error(err, "list contacts of app")
 		return nil
 	}
+	appReady := r.appReady(ctx, o)
 	reqs := make([]reconcile.Request, 0, len(list.Items))
 	for i := range list.Items {
-		ec := &list.Items[i]
-		if !r.needsApp(ec, o) {
-			continue
+		if needsApp(&list.Items[i], appReady) {
+			reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&list.Items[i])})
 		}
-		reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(ec)})
 	}
 	return reqs
+}
+
+// appReady says whether the app the watch delivered is usable: Ready, not
+// being deleted, and still there (a deletion delivers the last state).
+func (r *ExternalContactReconciler) appReady(ctx context.Context, o client.Object) bool {
+	app, ok := o.(*wecomv1alpha1.WeComApp)
+	if !ok || app.DeletionTimestamp != nil || !apimeta.IsStatusConditionTrue(app.Status.Conditions, wecomv1alpha1.ConditionReady) {
+		return false
+	}
+	return !apierrors.IsNotFound(r.Get(ctx, client.ObjectKeyFromObject(app), &wecomv1alpha1.WeComApp{}))
 }
 
 // needsApp says whether an app change concerns the contact: only contacts
 // whose Ready state disagrees with the app's are queued, so an app status
 // update does not fan out to 10^5 no-op reconciles.
-func (r *ExternalContactReconciler) needsApp(ec *wecomv1alpha1.ExternalContact, o client.Object) bool {
-	app, ok := o.(*wecomv1alpha1.WeComApp)
-	appReady := ok && app.DeletionTimestamp == nil && !r.appGone(app) &&
-		apimeta.IsStatusConditionTrue(app.Status.Conditions, wecomv1alpha1.ConditionReady)
+func needsApp(ec *wecomv1alpha1.ExternalContact, appReady bool) bool {
 	c := apimeta.FindStatusCondition(ec.Status.Conditions, wecomv1alpha1.ConditionReady)
 	if appReady {
 		return c == nil || c.Status != metav1.ConditionTrue
 	}
 	return c == nil || c.Reason != ReasonAppNotReady
-}
-
-// appGone says whether the app no longer exists (the watch delivers the
-// last state of a deleted object).
-func (r *ExternalContactReconciler) appGone(app *wecomv1alpha1.WeComApp) bool {
-	err := r.Get(context.Background(), client.ObjectKeyFromObject(app), &wecomv1alpha1.WeComApp{})
-	return apierrors.IsNotFound(err)
 }
 
 // readinessChanged passes app creations, deletions and changes of Ready.

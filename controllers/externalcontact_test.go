@@ -13,6 +13,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	wecomv1alpha1 "github.com/wecom-operator/wecom-operator/api/v1alpha1"
+	"github.com/wecom-operator/wecom-operator/internal/testenv"
 	"github.com/wecom-operator/wecom-operator/internal/wecomfake"
 )
 
@@ -20,7 +21,7 @@ import (
 func (f *fixture) waitSynced(t *testing.T, id string, check func(*wecomv1alpha1.ExternalContact) error) *wecomv1alpha1.ExternalContact {
 	t.Helper()
 	var ec *wecomv1alpha1.ExternalContact
-	eventually(t, func() error {
+	testenv.Eventually(t, time.Minute, func() error {
 		var err error
 		if ec, err = f.contact(id); err != nil {
 			return err
@@ -38,7 +39,7 @@ func (f *fixture) waitSynced(t *testing.T, id string, check func(*wecomv1alpha1.
 
 func (f *fixture) waitDeleted(t *testing.T, id string) {
 	t.Helper()
-	eventually(t, func() error {
+	testenv.Eventually(t, time.Minute, func() error {
 		_, err := f.contact(id)
 		if apierrors.IsNotFound(err) {
 			return nil
@@ -205,7 +206,7 @@ func TestTransferFail(t *testing.T) {
 		}
 		return nil
 	})
-	eventually(t, func() error {
+	testenv.Eventually(t, time.Minute, func() error {
 		var evs eventsv1.EventList
 		if err := env.Client.List(context.Background(), &evs, client.InNamespace(f.ns)); err != nil {
 			return err

@@ -357,50 +357,38 @@ func (w *walk) sweep(ctx context.Context) error {
 }
 
 func (w *walk) touchedSinceStart(ec *wecomv1alpha1.ExternalContact) bool {
-	// Created during the walk, an event not yet synced, or synced (by an
-	// event) during the walk although the walk did not see it.
-	return !ec.CreationTimestamp.Time.Before(w.start.Truncate(time.Second)) ||
-		ec.Generation != ec.Status.ObservedGeneration ||
+	// An event not yet synced (this covers anything created during the walk
+	// by a callback or by hand: its first generation is unsynced), or synced
+	// during the walk although the walk did not see it. Creation times are
+	// not used: their one-second resolution cannot order them against the
+	// walk's start.
+	return ec.Generation != ec.Status.ObservedGeneration ||
 		(ec.Status.LastSyncTime != nil && ec.Status.LastSyncTime.Time.After(w.start) && w.seen[ec.Spec.ExternalUserID] == nil)
 }
 
 func (w *walk) sweepOne(ctx context.Context, ec *wecomv1alpha1.ExternalContact) error {
 	pairs := w.seen[ec.Spec.ExternalUserID]
 	before := ec.DeepCopy()
-	var kept []wecomv1alpha1.FollowUser
+	var active []wecomv1alpha1.FollowUser
 	for _, fu := range ec.Status.FollowUsers {
-		if _, ok := pairs[fu.UserID]; ok || fu.RelationState == wecomv1alpha1.RelationDeletedByUser {
-			kept = append(kept, fu)
-			continue
+		if _, ok := pairs[fu.UserID]; ok {
+			active = append(active, fu)
 		}
-		fu.RelationState = wecomv1alpha1.RelationDeletedByUser
-		kept = append(kept, fu)
 	}
-	ec.Status.FollowUsers = kept
-	if activeCount(kept) == 0 {
+	gone := len(active) == 0
+	if gone {
 		if w.app.Spec.DeletionPolicy != wecomv1alpha1.DeletionPolicyRetain {
-			err := w.r.Delete(ctx, ec, client.Preconditions{UID: &ec.UID, ResourceVersion: &ec.ResourceVersion})
-			if err == nil {
-				w.res.Deleted++
-				return nil
-			}
-			if apierrors.IsNotFound(err) || apierrors.IsConflict(err) {
-				return nil
+			deleted, err := deleteGone(ctx, w.r.Client, ec)
+			if deleted {
+				w.count(&w.res.Deleted)
 			}
 			return err
 		}
-		setCond(&ec.Status.Conditions, wecomv1alpha1.ConditionDeleted, true, ReasonGone,
-			"WeCom no longer has this contact; kept because the app's deletionPolicy is Retain", ec.Generation)
-	} else {
-		var active []wecomv1alpha1.FollowUser
-		for _, fu := range kept {
-			if fu.RelationState != wecomv1alpha1.RelationDeletedByUser {
-				active = append(active, fu)
-			}
-		}
-		ec.Status.FollowUsers = active
+		active = endRelations(ec.Status.FollowUsers)
+		setBool(&ec.Status.Conditions, wecomv1alpha1.ConditionDeleted, true, ReasonGone, retainedMessage, ec.Generation)
 	}
-	ec.Status.FollowUserCount = int32(activeCount(ec.Status.FollowUsers))
+	ec.Status.FollowUsers = active
+	ec.Status.FollowUserCount = int32(activeCount(active))
 	if sameContent(before, ec) {
 		return nil
 	}
@@ -410,10 +398,10 @@ func (w *walk) sweepOne(ctx context.Context, ec *wecomv1alpha1.ExternalContact) 
 		}
 		return err
 	}
-	if activeCount(ec.Status.FollowUsers) == 0 {
-		w.res.Deleted++
+	if gone {
+		w.count(&w.res.Deleted)
 	} else {
-		w.res.Updated++
+		w.count(&w.res.Updated)
 	}
 	return nil
 }

@@ -23,8 +23,8 @@ import (
 )
 
 const (
-	token  = "hJqcu3uJ9Tn2gXPmxx2w9kkCkCE2EPYo"
-	aesKey = "6qkdMrq68nTKduznJYO1A37W2oEgpkMUvkttRToqhUt"
+	token  = wecomfake.SampleToken
+	aesKey = wecomfake.SampleAESKey
 )
 
 var (
@@ -128,7 +128,7 @@ func (f *fixture) createSecret(t *testing.T, corpSecret string) {
 
 func (f *fixture) waitAppReady(t *testing.T) {
 	t.Helper()
-	eventually(t, func() error {
+	testenv.Eventually(t, time.Minute, func() error {
 		app := f.getApp(t)
 		if !apimeta.IsStatusConditionTrue(app.Status.Conditions, wecomv1alpha1.ConditionReady) {
 			return fmt.Errorf("app not ready: %+v", app.Status.Conditions)
@@ -184,17 +184,6 @@ func (f *fixture) someContact(t *testing.T, minFollows int) (string, []string) {
 		t.Fatalf("no seeded contact with %d follow users", minFollows)
 	}
 	return id, users
-}
-
-func eventually(t *testing.T, fn func() error) {
-	t.Helper()
-	var err error
-	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-		if err = fn(); err == nil {
-			return
-		}
-	}
-	t.Fatalf("not true within 60s: %v", err)
 }
 
 func readyReason(ec *wecomv1alpha1.ExternalContact) string {

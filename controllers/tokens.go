@@ -2,6 +2,7 @@ package controllers
 
 import (
 	"context"
+	"errors"
 	"sync"
 
 	"github.com/wecom-operator/wecom-operator/internal/wecom"
@@ -32,7 +33,7 @@ func (t *WeComTokens) VerifyToken(ctx context.Context, corpID, secret string) er
 	}
 	var we *wecom.Error
 	te := &TokenError{ErrCode: wecom.ErrCode(err)}
-	if errorsAs(err, &we) {
+	if errors.As(err, &we) {
 		te.Message = we.ErrMsg
 	}
 	t.mu.Lock()

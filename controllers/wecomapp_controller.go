@@ -54,8 +54,8 @@ type TokenVerifier interface {
 // its status, with the webhook path and the number of contacts.
 type WeComAppReconciler struct {
 	client.Client
-	// Reader reads Secrets live; they are not in the informer cache.
-	Reader   client.Reader
+	// Creds reads the app's Secret (metadata watch, live read on change).
+	Creds    *credentials.Cache
 	Recorder events.EventRecorder
 	// Tokens, when set, proves the corp secret against WeCom.
 	Tokens TokenVerifier
@@ -115,7 +115,7 @@ type appStatusOwned struct {
 // (the API server, the network), which back off; configuration errors do
 // not retry: the Secret watch brings the app back when it is fixed.
 func (r *WeComAppReconciler) check(ctx context.Context, app *wecomv1alpha1.WeComApp) (bool, string, string, error) {
-	creds, err := credentials.Load(ctx, r.Reader, app)
+	creds, err := r.Creds.Get(ctx, app)
 	if reason := credentials.ReasonOf(err); reason != "" {
 		return false, reason, err.Error(), nil
 	}
@@ -150,42 +150,17 @@ func AsTokenError(err error) (*TokenError, bool) {
 	return te, ok
 }
 
-func errorsAs(err error, target any) bool { return errors.As(err, target) }
-
 func (r *WeComAppReconciler) setReady(app *wecomv1alpha1.WeComApp, ready bool, reason, message string) {
-	status := metav1.ConditionFalse
-	if ready {
-		status = metav1.ConditionTrue
-	}
-	apimeta.SetStatusCondition(&app.Status.Conditions, metav1.Condition{
-		Type: wecomv1alpha1.ConditionReady, Status: status, Reason: reason, Message: message,
-		ObservedGeneration: app.Generation,
-	})
+	setCond(&app.Status.Conditions, wecomv1alpha1.ConditionReady, ready, reason, message, app.Generation)
 	stalled := !ready && reason != ReasonProgressing
 	setBool(&app.Status.Conditions, wecomv1alpha1.ConditionStalled, stalled, reason, message, app.Generation)
 	setBool(&app.Status.Conditions, wecomv1alpha1.ConditionReconciling, !ready && !stalled, reason, message, app.Generation)
 }
 
-// setBool sets a condition that is present only while true (kstatus style).
-func setBool(conds *[]metav1.Condition, t string, on bool, reason, message string, gen int64) {
-	if !on {
-		apimeta.RemoveStatusCondition(conds, t)
-		return
-	}
-	apimeta.SetStatusCondition(conds, metav1.Condition{Type: t, Status: metav1.ConditionTrue, Reason: reason, Message: message, ObservedGeneration: gen})
-}
-
 func (r *WeComAppReconciler) eventOnTransition(before, after *wecomv1alpha1.WeComApp) {
-	old := apimeta.FindStatusCondition(before.Status.Conditions, wecomv1alpha1.ConditionReady)
-	cur := apimeta.FindStatusCondition(after.Status.Conditions, wecomv1alpha1.ConditionReady)
-	if r.Recorder == nil || cur == nil || (old != nil && old.Status == cur.Status && old.Reason == cur.Reason) {
-		return
+	if c := readyTransition(before.Status.Conditions, after.Status.Conditions, true); c != nil && r.Recorder != nil {
+		r.Recorder.Eventf(after, nil, eventType(c), c.Reason, "Validate", "%s", c.Message)
 	}
-	kind := corev1.EventTypeNormal
-	if cur.Status != metav1.ConditionTrue {
-		kind = corev1.EventTypeWarning
-	}
-	r.Recorder.Eventf(after, nil, kind, cur.Reason, "Validate", "%s", cur.Message)
 }
 
 // countContacts counts from the shared contact informer through the app

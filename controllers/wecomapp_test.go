@@ -14,6 +14,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	wecomv1alpha1 "github.com/wecom-operator/wecom-operator/api/v1alpha1"
+	"github.com/wecom-operator/wecom-operator/internal/testenv"
 	"github.com/wecom-operator/wecom-operator/internal/wecomfake"
 	"github.com/wecom-operator/wecom-operator/webhook"
 )
@@ -21,7 +22,7 @@ import (
 func (f *fixture) waitAppReason(t *testing.T, status metav1.ConditionStatus, reason string) *wecomv1alpha1.WeComApp {
 	t.Helper()
 	var app *wecomv1alpha1.WeComApp
-	eventually(t, func() error {
+	testenv.Eventually(t, time.Minute, func() error {
 		app = f.getApp(t)
 		c := apimeta.FindStatusCondition(app.Status.Conditions, wecomv1alpha1.ConditionReady)
 		if c == nil || c.Status != status || c.Reason != reason || app.Status.ObservedGeneration != app.Generation {
@@ -52,7 +53,7 @@ func TestAppReadyWithStatus(t *testing.T) {
 	}
 	id, users := f.someContact(t, 1)
 	f.send(t, wecomfake.ContactEvent{ChangeType: "add_external_contact", UserID: users[0], ExternalUserID: id})
-	eventually(t, func() error {
+	testenv.Eventually(t, time.Minute, func() error {
 		app := f.getApp(t)
 		if app.Status.Contacts != 1 || app.Status.LastEventTime == nil {
 			return fmt.Errorf("contacts %d lastEventTime %v", app.Status.Contacts, app.Status.LastEventTime)
@@ -132,7 +133,7 @@ func TestAppDeletionKeepsContacts(t *testing.T) {
 	if err := env.Client.Delete(context.Background(), f.getApp(t)); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, func() error {
+	testenv.Eventually(t, time.Minute, func() error {
 		ec, err := f.contact(id)
 		if err != nil {
 			return fmt.Errorf("contact must survive its app: %w", err)
@@ -185,7 +186,7 @@ func TestRateLimitStorm(t *testing.T) {
 		f.send(t, wecomfake.ContactEvent{ChangeType: "add_external_contact", UserID: "member000", ExternalUserID: id})
 	}
 	sawLimited := false
-	eventually(t, func() error {
+	testenv.Eventually(t, time.Minute, func() error {
 		synced := 0
 		for _, id := range ids {
 			ec, err := f.contact(id)

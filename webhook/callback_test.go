@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	wecomv1alpha1 "github.com/wecom-operator/wecom-operator/api/v1alpha1"
@@ -325,12 +326,12 @@ func TestBadInput(t *testing.T) {
 func TestCredentialsProblems(t *testing.T) {
 	f := newApp(t, corpID, nil)
 	ctx := context.Background()
-	if err := env.Client.DeleteAllOf(ctx, &corev1Secret, client.InNamespace(f.ns)); err != nil {
+	if err := env.Client.DeleteAllOf(ctx, &corev1.Secret{}, client.InNamespace(f.ns)); err != nil {
 		t.Fatal(err)
 	}
 	// Until the deletion reaches the watch the old keys are still valid;
 	// wait for the first refusal.
-	eventually(t, func() error {
+	testenv.Eventually(t, 30*time.Second, func() error {
 		resp, err := f.sender.Send(ctx, wecomfake.ContactEvent{ChangeType: "add_external_contact", ExternalUserID: wecomfake.RandomID("wo"), UserID: "u"})
 		if err != nil {
 			return err

@@ -20,13 +20,14 @@ import (
 
 	wecomv1alpha1 "github.com/wecom-operator/wecom-operator/api/v1alpha1"
 	"github.com/wecom-operator/wecom-operator/internal/credentials"
+	"github.com/wecom-operator/wecom-operator/internal/wecomfake"
 	"github.com/wecom-operator/wecom-operator/internal/wxcrypt"
 )
 
 const (
 	fzCorp  = "ww1436e0e65a779aee"
-	fzToken = "hJqcu3uJ9Tn2gXPmxx2w9kkCkCE2EPYo"
-	fzKey   = "6qkdMrq68nTKduznJYO1A37W2oEgpkMUvkttRToqhUt"
+	fzToken = wecomfake.SampleToken
+	fzKey   = wecomfake.SampleAESKey
 )
 
 // newUnitServer builds a Server over the fake client (a small unit test of

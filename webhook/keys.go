@@ -36,6 +36,10 @@ type keyStore struct {
 type keyEntry struct {
 	creds  *credentials.Credentials
 	graced []gracedKey
+	// ks is the KeySet handed out until ksUntil, when a graced key expires:
+	// a callback does not rebuild it.
+	ks      *KeySet
+	ksUntil time.Time
 }
 
 type gracedKey struct {
@@ -76,8 +80,12 @@ func (s *keyStore) get(ctx context.Context, app *wecomv1alpha1.WeComApp) (*KeySe
 		if len(e.graced) > maxGraced {
 			e.graced = e.graced[len(e.graced)-maxGraced:]
 		}
+		e.ks = nil
 	}
-	return e.keySet(now), nil
+	if e.ks == nil || !now.Before(e.ksUntil) {
+		e.ks, e.ksUntil = e.keySet(now)
+	}
+	return e.ks, nil
 }
 
 // live returns the graced keys that have not expired.
@@ -91,8 +99,10 @@ func (e *keyEntry) live(now time.Time) []gracedKey {
 	return out
 }
 
-func (e *keyEntry) keySet(now time.Time) *KeySet {
+// keySet builds the KeySet valid now, and says until when it is valid.
+func (e *keyEntry) keySet(now time.Time) (*KeySet, time.Time) {
 	ks := &KeySet{}
+	until := now.Add(time.Hour)
 	ks.addToken(e.creds.Token)
 	ks.addKey(e.creds.Key)
 	ks.addToken(e.creds.PreviousToken)
@@ -100,8 +110,11 @@ func (e *keyEntry) keySet(now time.Time) *KeySet {
 	for _, g := range e.live(now) {
 		ks.addToken(g.token)
 		ks.addKey(g.key)
+		if g.until.Before(until) {
+			until = g.until
+		}
 	}
-	return ks
+	return ks, until
 }
 
 func (ks *KeySet) addToken(t string) {

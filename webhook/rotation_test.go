@@ -8,6 +8,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/wecom-operator/wecom-operator/internal/testenv"
 	"github.com/wecom-operator/wecom-operator/internal/wecomfake"
 )
 
@@ -49,7 +50,7 @@ func TestRotation(t *testing.T) {
 		t.Fatal(err)
 	}
 	start := time.Now()
-	eventually(t, func() error {
+	testenv.Eventually(t, 30*time.Second, func() error {
 		if r := send(t, newKeys); r.Status != 200 {
 			return errStatus(r)
 		}

@@ -11,12 +11,12 @@ import (
 	"time"
 
 	"github.com/go-logr/logr"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	utilcache "k8s.io/apimachinery/pkg/util/cache"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/manager"
 
 	wecomv1alpha1 "github.com/wecom-operator/wecom-operator/api/v1alpha1"
 	"github.com/wecom-operator/wecom-operator/internal/credentials"
@@ -41,6 +41,8 @@ type Server struct {
 	touchMu sync.Mutex
 	touched map[types.NamespacedName]time.Time
 }
+
+var _ manager.LeaderElectionRunnable = (*Server)(nil)
 
 // NewServer binds addr (so a port conflict fails at start-up) and wires the
 // server to the manager's cache and clients.
@@ -70,7 +72,6 @@ func NewServer(mgr ctrl.Manager, creds *credentials.Cache, addr string, cfg Conf
 		WriteTimeout:      15 * time.Second,
 		IdleTimeout:       60 * time.Second,
 		MaxHeaderBytes:    16 << 10,
-		ErrorLog:          nil,
 	}
 	return s, nil
 }
@@ -107,9 +108,7 @@ func (s *Server) Start(ctx context.Context) error {
 // markReadyWhenSynced starts (if needed) and waits for the informers the
 // handler reads, so a fresh pod never answers a real callback with 404.
 func (s *Server) markReadyWhenSynced(ctx context.Context) {
-	secretMeta := &metav1.PartialObjectMetadata{}
-	secretMeta.SetGroupVersionKind(secretGVK)
-	for _, obj := range []client.Object{&wecomv1alpha1.WeComApp{}, secretMeta} {
+	for _, obj := range []client.Object{&wecomv1alpha1.WeComApp{}, credentials.SecretMetadata()} {
 		inf, err := s.cache.GetInformer(ctx, obj)
 		if err != nil {
 			if ctx.Err() == nil {

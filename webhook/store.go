@@ -8,7 +8,6 @@ import (
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	wecomv1alpha1 "github.com/wecom-operator/wecom-operator/api/v1alpha1"
@@ -20,10 +19,7 @@ import (
 // spec.externalUserID and spec.lastEvent.
 const FieldManager = "wecom-callback"
 
-var (
-	secretGVK          = schema.GroupVersionKind{Version: "v1", Kind: "Secret"}
-	externalContactGVK = wecomv1alpha1.GroupVersion.WithKind("ExternalContact")
-)
+var externalContactGVK = wecomv1alpha1.GroupVersion.WithKind("ExternalContact")
 
 // olderEventMessage is the message of the CRD's transition rule that keeps an
 // older event from replacing a newer one.

@@ -42,8 +42,8 @@ func TestMain(m *testing.M) {
 // Keys: WeCom's published set B, and a second set for rotations.
 const (
 	corpID = "ww1436e0e65a779aee"
-	token1 = "hJqcu3uJ9Tn2gXPmxx2w9kkCkCE2EPYo"
-	key1   = "6qkdMrq68nTKduznJYO1A37W2oEgpkMUvkttRToqhUt"
+	token1 = wecomfake.SampleToken
+	key1   = wecomfake.SampleAESKey
 	token2 = "QDG6eK"
 	key2   = "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C"
 )
@@ -80,7 +80,7 @@ func newApp(t testing.TB, corp string, data map[string]string) *fixture {
 		Token: data["token"], AESKey: data["encodingAESKey"], Now: now,
 	}}
 	// The receiver reads apps from its cache: wait until it routes this one.
-	eventually(t, func() error {
+	testenv.Eventually(t, 30*time.Second, func() error {
 		r, err := f.sender.VerifyRequest("ping")
 		if err != nil {
 			return err
@@ -95,16 +95,4 @@ func newApp(t testing.TB, corp string, data map[string]string) *fixture {
 		return nil
 	})
 	return f
-}
-
-// eventually retries fn until it succeeds or 30 s pass.
-func eventually(t testing.TB, fn func() error) {
-	t.Helper()
-	var err error
-	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		if err = fn(); err == nil {
-			return
-		}
-	}
-	t.Fatalf("not true within 30s: %v", err)
 }

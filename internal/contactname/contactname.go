@@ -21,6 +21,8 @@ import (
 	"strings"
 
 	"k8s.io/apimachinery/pkg/util/validation"
+
+	wecomv1alpha1 "github.com/wecom-operator/wecom-operator/api/v1alpha1"
 )
 
 var maskEncoding = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
@@ -66,9 +68,9 @@ func isAlnum(s string) bool {
 // Labels returns the labels that carry the originals: the app name always,
 // the external user ID when it is a valid label value (WeCom's IDs are).
 func Labels(app, externalUserID string) map[string]string {
-	l := map[string]string{"wecom.dev/app": app}
+	l := map[string]string{wecomv1alpha1.LabelApp: app}
 	if len(validation.IsValidLabelValue(externalUserID)) == 0 {
-		l["wecom.dev/external-userid"] = externalUserID
+		l[wecomv1alpha1.LabelExternalUserID] = externalUserID
 	}
 	return l
 }

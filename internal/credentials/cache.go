@@ -14,7 +14,13 @@ import (
 	wecomv1alpha1 "github.com/wecom-operator/wecom-operator/api/v1alpha1"
 )
 
-var secretGVK = schema.GroupVersionKind{Version: "v1", Kind: "Secret"}
+// SecretMetadata returns an empty metadata-only Secret, the form in which
+// Secrets are watched (never in full).
+func SecretMetadata() *metav1.PartialObjectMetadata {
+	m := &metav1.PartialObjectMetadata{}
+	m.SetGroupVersionKind(schema.GroupVersionKind{Version: "v1", Kind: "Secret"})
+	return m
+}
 
 // Cache holds parsed credentials without keeping Secrets in the informer
 // cache: a metadata-only informer tells when a Secret changed (its
@@ -37,8 +43,7 @@ func NewCache(meta, live client.Reader) *Cache {
 // must not modify them.
 func (c *Cache) Get(ctx context.Context, app *wecomv1alpha1.WeComApp) (*Credentials, error) {
 	key := client.ObjectKey{Namespace: app.Namespace, Name: app.Spec.SecretRef.Name}
-	m := &metav1.PartialObjectMetadata{}
-	m.SetGroupVersionKind(secretGVK)
+	m := SecretMetadata()
 	if err := c.meta.Get(ctx, key, m); err != nil {
 		if apierrors.IsNotFound(err) {
 			return nil, &Error{ReasonSecretNotFound, fmt.Sprintf("Secret %s/%s not found", key.Namespace, key.Name)}

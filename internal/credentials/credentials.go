@@ -22,7 +22,6 @@ const (
 	ReasonSecretNotFound        = "SecretNotFound"
 	ReasonSecretKeyMissing      = "SecretKeyMissing"
 	ReasonInvalidEncodingAESKey = "InvalidEncodingAESKey"
-	ReasonInvalidToken          = "InvalidToken"
 )
 
 // Error is a credentials problem a user has to fix. Its message names the

@@ -27,15 +27,15 @@ import (
 	"github.com/wecom-operator/wecom-operator/webhook"
 )
 
-// The demo corp's identity. The token and key are WeCom's published sample
-// values; nothing here is a real credential.
+// The demo corp's identity: WeCom's published sample token and key;
+// nothing here is a real credential.
 const (
 	Namespace = "demo"
 	AppName   = "acme"
 	CorpID    = "ww1436e0e65a779aee"
 	Secret    = "demo-corp-secret"
-	Token     = "hJqcu3uJ9Tn2gXPmxx2w9kkCkCE2EPYo"
-	AESKey    = "6qkdMrq68nTKduznJYO1A37W2oEgpkMUvkttRToqhUt"
+	Token     = wecomfake.SampleToken
+	AESKey    = wecomfake.SampleAESKey
 )
 
 // Options tune a run.

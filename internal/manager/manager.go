@@ -15,12 +15,12 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/rest"
+	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
-	crmanager "sigs.k8s.io/controller-runtime/pkg/manager"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/wecom-operator/wecom-operator/controllers"
@@ -117,8 +117,8 @@ func New(cfg *rest.Config, scheme *runtime.Scheme, o Options) (*Manager, error) 
 			// Never read Secrets through the cache: reads are live.
 			DisableFor: []client.Object{&corev1.Secret{}},
 		}},
-		GracefulShutdownTimeout: ptr(30 * time.Second),
-		Controller:              config.Controller{SkipNameValidation: ptr(o.MultipleInProcess)},
+		GracefulShutdownTimeout: ptr.To(30 * time.Second),
+		Controller:              config.Controller{SkipNameValidation: ptr.To(o.MultipleInProcess)},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("create manager: %w", err)
@@ -146,7 +146,7 @@ func New(cfg *rest.Config, scheme *runtime.Scheme, o Options) (*Manager, error) 
 	}
 	if err := (&controllers.WeComAppReconciler{
 		Client:   mgr.GetClient(),
-		Reader:   mgr.GetAPIReader(),
+		Creds:    creds,
 		Recorder: recorder,
 		Tokens:   &controllers.WeComTokens{Client: api},
 	}).SetupWithManager(mgr, o.MaxConcurrentReconciles); err != nil {
@@ -179,8 +179,6 @@ func New(cfg *rest.Config, scheme *runtime.Scheme, o Options) (*Manager, error) 
 	return &Manager{Manager: mgr, Callback: srv}, nil
 }
 
-var _ crmanager.Runnable = (*webhook.Server)(nil)
-
 func splitNamespaces(s string) []string {
 	var out []string
 	for _, n := range strings.Split(s, ",") {
@@ -190,8 +188,6 @@ func splitNamespaces(s string) []string {
 	}
 	return out
 }
-
-func ptr[T any](v T) *T { return &v }
 
 // yieldTo slows enrichment to perSecond while the callback server is busy,
 // so a burst of callbacks is acknowledged at the API server's full speed

@@ -16,7 +16,6 @@ import (
 
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	k8sruntime "k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/runtime/serializer"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -56,9 +55,6 @@ func Scheme() *k8sruntime.Scheme {
 	}
 	return s
 }
-
-// Codecs decodes manifests with the scheme.
-func Codecs(s *k8sruntime.Scheme) serializer.CodecFactory { return serializer.NewCodecFactory(s) }
 
 // Start starts kube-apiserver and etcd and installs the CRDs. Logs of the
 // code under test go to stderr when WECOM_TEST_LOG is set (1 = info, 2 =

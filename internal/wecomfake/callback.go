@@ -209,3 +209,10 @@ func RandomID(prefix string) string {
 	}
 	return string(out)
 }
+
+// The callback credentials the tests and the demo use: WeCom's published
+// sample Token and EncodingAESKey (set B of the fact sheet), not secrets.
+const (
+	SampleToken  = "hJqcu3uJ9Tn2gXPmxx2w9kkCkCE2EPYo"
+	SampleAESKey = "6qkdMrq68nTKduznJYO1A37W2oEgpkMUvkttRToqhUt"
+)

@@ -20,8 +20,8 @@ import (
 
 const (
 	corpID = "ww1436e0e65a779aee"
-	token  = "hJqcu3uJ9Tn2gXPmxx2w9kkCkCE2EPYo"
-	aesKey = "6qkdMrq68nTKduznJYO1A37W2oEgpkMUvkttRToqhUt"
+	token  = wecomfake.SampleToken
+	aesKey = wecomfake.SampleAESKey
 )
 
 // setupApp creates a namespace, Secret and WeComApp and returns a sender
@@ -30,7 +30,7 @@ func setupApp(t *testing.T, m *testenv.Running) (string, *wecomfake.Sender) {
 	t.Helper()
 	ns, _ := setupAppOnly(t)
 	s := &wecomfake.Sender{URL: m.CallbackURL + webhook.PathFor(ns, "acme"), CorpID: corpID, Token: token, AESKey: aesKey}
-	waitFor(t, 30*time.Second, func() error {
+	testenv.Eventually(t, 30*time.Second, func() error {
 		r, _ := s.VerifyRequest("ping")
 		resp, err := s.Do(context.Background(), r)
 		if err != nil {
@@ -68,17 +68,6 @@ func setupAppOnly(t *testing.T, mutate ...func(*wecomv1alpha1.WeComApp)) (string
 		}
 	}
 	return ns.Name, app
-}
-
-func waitFor(t *testing.T, d time.Duration, fn func() error) {
-	t.Helper()
-	var err error
-	for deadline := time.Now().Add(d); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-		if err = fn(); err == nil {
-			return
-		}
-	}
-	t.Fatalf("not true within %v: %v", d, err)
 }
 
 type sent struct {

@@ -3,10 +3,8 @@ package faults
 import (
 	"bytes"
 	"context"
-	"net"
 	"net/http"
 	"os/exec"
-	"path/filepath"
 	"sync"
 	"syscall"
 	"testing"
@@ -25,37 +23,16 @@ type managerProcess struct {
 	logs     bytes.Buffer
 }
 
-func buildManager(t *testing.T) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "manager")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	build.Dir = testenv.RepoRoot()
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
-}
-
-func loopbackAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
-
 func startManager(t *testing.T, bin, callback string) *managerProcess {
 	t.Helper()
-	p := &managerProcess{callback: callback, probes: loopbackAddr(t)}
+	p := &managerProcess{callback: callback, probes: testenv.FreeAddr(t)}
 	p.cmd = exec.Command(bin, "--kubeconfig", env.Kubeconfig, "--callback-bind-address", callback,
 		"--health-probe-bind-address", p.probes, "--metrics-bind-address", "0", "--wecom-api-base-url", "http://127.0.0.1:1")
 	p.cmd.Stdout, p.cmd.Stderr = &p.logs, &p.logs
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 60*time.Second, func() error {
+	testenv.Eventually(t, 60*time.Second, func() error {
 		resp, err := http.Get("http://" + p.probes + "/readyz")
 		if err != nil {
 			return err
@@ -77,14 +54,14 @@ func (e errStatus) Error() string { return http.StatusText(int(e)) }
 // delivers a stream; WeCom retries what was not acknowledged; after a
 // restart every acknowledged event is stored, and retried ones too.
 func TestManagerKilledMidStream(t *testing.T) {
-	bin := buildManager(t)
-	callback := loopbackAddr(t)
+	bin := testenv.BuildManager(t)
+	callback := testenv.FreeAddr(t)
 	m := startManager(t, bin, callback)
 	ns, _ := setupAppOnly(t)
 	s := &wecomfake.Sender{URL: "http://" + callback + webhook.PathFor(ns, "acme"), CorpID: corpID, Token: token, AESKey: aesKey,
 		Client: &http.Client{Timeout: 2 * time.Second}}
 	ctx := context.Background()
-	waitFor(t, 30*time.Second, func() error {
+	testenv.Eventually(t, 30*time.Second, func() error {
 		r, _ := s.VerifyRequest("ping")
 		resp, err := s.Do(ctx, r)
 		if err != nil {
@@ -116,7 +93,7 @@ func TestManagerKilledMidStream(t *testing.T) {
 	wg.Add(1)
 	go func() { defer wg.Done(); stream(200) }()
 	// Kill it while the stream runs.
-	waitFor(t, 30*time.Second, func() error {
+	testenv.Eventually(t, 30*time.Second, func() error {
 		mu.Lock()
 		defer mu.Unlock()
 		if len(acked) < 20 {

@@ -12,11 +12,12 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
 	wecomv1alpha1 "github.com/wecom-operator/wecom-operator/api/v1alpha1"
 	"github.com/wecom-operator/wecom-operator/internal/testenv"
 	"github.com/wecom-operator/wecom-operator/internal/wecomfake"
 	"github.com/wecom-operator/wecom-operator/webhook"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
 // TestWrongKeyDuringRotationHealedByResync: the admin saves new keys in
@@ -38,7 +39,7 @@ func TestWrongKeyDuringRotationHealedByResync(t *testing.T) {
 	defer m.Stop()
 	ns, _ := setupAppOnly(t, func(a *wecomv1alpha1.WeComApp) { a.Spec.ResyncInterval = &metav1.Duration{} })
 	ctx := context.Background()
-	waitFor(t, 60*time.Second, func() error {
+	testenv.Eventually(t, 60*time.Second, func() error {
 		app := &wecomv1alpha1.WeComApp{}
 		if err := env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: "acme"}, app); err != nil {
 			return err
@@ -80,7 +81,7 @@ func TestWrongKeyDuringRotationHealedByResync(t *testing.T) {
 		client.RawPatch(types.MergePatchType, patch)); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 60*time.Second, func() error {
+	testenv.Eventually(t, 60*time.Second, func() error {
 		var list wecomv1alpha1.ExternalContactList
 		if err := env.Client.List(ctx, &list, client.InNamespace(ns)); err != nil {
 			return err

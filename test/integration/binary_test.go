@@ -2,10 +2,8 @@ package integration
 
 import (
 	"bytes"
-	"net"
 	"net/http"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -14,27 +12,11 @@ import (
 	"github.com/wecom-operator/wecom-operator/internal/testenv"
 )
 
-// freePort returns a loopback address nothing listens on right now.
-func freePort(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
-
 // TestManagerBinaryStartsAndStops builds main.go, runs it against the control
 // plane with a kubeconfig, waits until it is ready, and stops it with SIGTERM.
 func TestManagerBinaryStartsAndStops(t *testing.T) {
-	bin := filepath.Join(t.TempDir(), "manager")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	build.Dir = testenv.RepoRoot()
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	probes, metrics, callback := freePort(t), freePort(t), freePort(t)
+	bin := testenv.BuildManager(t)
+	probes, metrics, callback := testenv.FreeAddr(t), testenv.FreeAddr(t), testenv.FreeAddr(t)
 	var logs bytes.Buffer
 	cmd := exec.Command(bin,
 		"--kubeconfig", env.Kubeconfig,

@@ -13,6 +13,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/serializer"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -37,7 +38,7 @@ func decodeFile(t *testing.T, path string) []client.Object {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dec := testenv.Codecs(env.Scheme).UniversalDeserializer()
+	dec := serializer.NewCodecFactory(env.Scheme).UniversalDeserializer()
 	var out []client.Object
 	r := utilyaml.NewYAMLReader(bufioReader(data))
 	for {

@@ -34,8 +34,8 @@ import (
 
 const (
 	corpID   = "ww0000000000load01"
-	token    = "hJqcu3uJ9Tn2gXPmxx2w9kkCkCE2EPYo"
-	aesKey   = "6qkdMrq68nTKduznJYO1A37W2oEgpkMUvkttRToqhUt"
+	token    = wecomfake.SampleToken
+	aesKey   = wecomfake.SampleAESKey
 	phase    = 6 * time.Second
 	senders  = 16
 	contacts = 40000
@@ -79,7 +79,8 @@ func TestHarnessSmoke(t *testing.T) {
 // rate, capacity, and latency at 25/50/100% of capacity. Use -benchtime=1x.
 func BenchmarkCallbackLoad(b *testing.B) {
 	for b.Loop() {
-		s, ids := setup(b, fmt.Sprintf("load-%d", time.Now().UnixNano()))
+		ns := fmt.Sprintf("load-%d", time.Now().UnixNano())
+		s, ids := setup(b, ns)
 		raw := rawCreates(b, phase)
 		capRes := closedLoop(s, ids, senders, 0)
 		capacity := capRes.rate
@@ -91,7 +92,7 @@ func BenchmarkCallbackLoad(b *testing.B) {
 			ids = ids[capRes.acks+r.acks:]
 			capRes.acks = 0
 		}
-		calls := burstCalls(b, s)
+		calls := burstCalls(b, s, ns)
 		b.ReportMetric(raw, "raw-creates/s")
 		b.ReportMetric(capacity, "acks/s")
 		b.ReportMetric(100*capacity/raw, "%-of-raw")
@@ -265,7 +266,7 @@ func rawCreates(t testing.TB, d time.Duration) float64 {
 
 // burstCalls sends bursts of 5 events to 20 fresh contacts and returns
 // the WeCom externalcontact/get calls per contact once they are synced.
-func burstCalls(t testing.TB, s *wecomfake.Sender) float64 {
+func burstCalls(t testing.TB, s *wecomfake.Sender, namespace string) float64 {
 	var ids []string
 	fake.Do(corpID, func(c *wecomfake.Corp) {
 		for i := 0; i < 20; i++ {
@@ -285,8 +286,6 @@ func burstCalls(t testing.TB, s *wecomfake.Sender) float64 {
 			}
 		}
 	}
-	parts := strings.Split(s.URL, "/")
-	namespace := parts[len(parts)-2]
 	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
 		synced := 0
 		for _, id := range ids {

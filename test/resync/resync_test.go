@@ -30,8 +30,8 @@ import (
 const (
 	corpID   = "ww00000000resync01"
 	secret   = "resync-secret"
-	token    = "hJqcu3uJ9Tn2gXPmxx2w9kkCkCE2EPYo"
-	aesKey   = "6qkdMrq68nTKduznJYO1A37W2oEgpkMUvkttRToqhUt"
+	token    = wecomfake.SampleToken
+	aesKey   = wecomfake.SampleAESKey
 	contacts = 10000
 	members  = 50
 )
@@ -365,7 +365,7 @@ func TestInterruptedResyncRestarts(t *testing.T) {
 		t.Fatal(err)
 	}
 	app := &wecomv1alpha1.WeComApp{}
-	waitFor(t, 2*time.Minute, func() error {
+	testenv.Eventually(t, 2*time.Minute, func() error {
 		if err := env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: "acme"}, app); err != nil {
 			return err
 		}
@@ -401,7 +401,7 @@ func TestCallbacksDuringResync(t *testing.T) {
 	fake.Do(mid, func(c *wecomfake.Corp) { ids = sortedIDsOf(c) })
 	done := make(chan *wecomv1alpha1.ResyncResult, 1)
 	go func() { done <- resync(t, ns, "interleaved") }()
-	waitFor(t, time.Minute, func() error {
+	testenv.Eventually(t, time.Minute, func() error {
 		app := &wecomv1alpha1.WeComApp{}
 		if err := env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: "acme"}, app); err != nil {
 			return err
@@ -428,7 +428,7 @@ func TestCallbacksDuringResync(t *testing.T) {
 	if r := <-done; !r.Complete {
 		t.Fatalf("resync: %+v", r)
 	}
-	waitFor(t, time.Minute, func() error {
+	testenv.Eventually(t, time.Minute, func() error {
 		got, _ := gotState(t, ns)
 		want := map[string]string{}
 		for id, v := range wantStateOf(mid) {
@@ -449,15 +449,4 @@ func mgrOptions() manager.Options {
 		w.MinuteBlock, w.HourBlock, w.BackoffBase = time.Second, 2*time.Second, 5*time.Millisecond
 	}
 	return o
-}
-
-func waitFor(t testing.TB, d time.Duration, fn func() error) {
-	t.Helper()
-	var err error
-	for deadline := time.Now().Add(d); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
-		if err = fn(); err == nil {
-			return
-		}
-	}
-	t.Fatalf("not true within %v: %v", d, err)
 }
