@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -28,8 +29,12 @@ type walk struct {
 	res   *wecomv1alpha1.ResyncResult
 	start time.Time
 
-	tags       map[string]wecom.CorpTag
-	seen       map[string]map[string]struct{} // contact ID -> follow user IDs
+	tags map[string]wecom.CorpTag
+	// users numbers the follow users; seen holds, per contact ID, the
+	// numbers of the follow users the walk saw it with (a few bytes per
+	// contact, where a set of IDs per contact cost hundreds).
+	users      map[string]int32
+	seen       map[string][]int32
 	incomplete error
 	waited     time.Duration
 
@@ -57,7 +62,11 @@ func (w *walk) run(ctx context.Context) error {
 	if w.tags, err = retryLimited(ctx, w, func() (map[string]wecom.CorpTag, error) { return w.r.WeCom.CorpTags(ctx, w.creds) }); err != nil {
 		return fmt.Errorf("list corp tags: %w", err)
 	}
-	w.seen = map[string]map[string]struct{}{}
+	w.users = make(map[string]int32, len(users))
+	for i, u := range users {
+		w.users[u] = int32(i)
+	}
+	w.seen = map[string][]int32{}
 	for i := 0; i < len(users); i += wecom.MaxBatchUsers {
 		if err := w.chunk(ctx, users[i:min(i+wecom.MaxBatchUsers, len(users))]); err != nil {
 			return err
@@ -148,13 +157,8 @@ func (w *walk) observe(ctx context.Context, rows []*wecom.BatchItem, fetched tim
 	if id == "" {
 		return
 	}
-	pairs := w.seen[id]
-	if pairs == nil {
-		pairs = map[string]struct{}{}
-		w.seen[id] = pairs
-	}
 	for _, row := range rows {
-		pairs[string(row.FollowInfo.UserID)] = struct{}{}
+		w.saw(id, string(row.FollowInfo.UserID))
 	}
 	if p, ok := w.pending[id]; ok {
 		w.pending[id] = append(p, rows...)
@@ -174,6 +178,24 @@ func (w *walk) observe(ctx context.Context, rows []*wecom.BatchItem, fetched tim
 		w.fetched = fetched
 	}
 	w.pending[id] = rows
+}
+
+// saw records that WeCom listed the contact with the follow user.
+func (w *walk) saw(id, user string) {
+	n, ok := w.users[user]
+	if !ok { // not in the follow-user list: number it now
+		n = int32(len(w.users))
+		w.users[user] = n
+	}
+	if pairs := w.seen[id]; !slices.Contains(pairs, n) {
+		w.seen[id] = append(pairs, n)
+	}
+}
+
+// sawPair says whether the walk saw the contact with the follow user.
+func (w *walk) sawPair(id, user string) bool {
+	n, ok := w.users[user]
+	return ok && slices.Contains(w.seen[id], n)
 }
 
 // flush writes the pending contacts with a few parallel workers.
@@ -246,9 +268,8 @@ func (w *walk) create(ctx context.Context, key client.ObjectKey, id string, rows
 		}
 		return w.update(ctx, cur, rows, fetched)
 	}
-	before := ec.DeepCopy()
 	w.fill(ec, rows, fetched)
-	if err := w.r.Status().Patch(ctx, ec, client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{})); err != nil {
+	if err := w.r.Status().Update(ctx, ec); err != nil {
 		if apierrors.IsConflict(err) {
 			return nil // a callback got there first; its sync is fresher
 		}
@@ -261,6 +282,11 @@ func (w *walk) create(ctx context.Context, key client.ObjectKey, id string, rows
 // update writes the rows' data when it drifted from the stored status. A
 // contact with an event not yet synced, or synced after these rows were
 // read, is left alone: its data is fresher than the page's.
+//
+// Status writes are updates with the read resourceVersion: the status
+// subresource takes only status from the request and keeps the rest of the
+// stored object, so a contact read from the compacted cache (no labels) is
+// written safely, and without computing a patch.
 func (w *walk) update(ctx context.Context, ec *wecomv1alpha1.ExternalContact, rows []*wecom.BatchItem, fetched time.Time) error {
 	if ec.Generation != ec.Status.ObservedGeneration ||
 		(ec.Status.LastSyncTime != nil && ec.Status.LastSyncTime.Time.After(fetched)) {
@@ -271,7 +297,7 @@ func (w *walk) update(ctx context.Context, ec *wecomv1alpha1.ExternalContact, ro
 	if sameContent(before, ec) {
 		return nil
 	}
-	if err := w.r.Status().Patch(ctx, ec, client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{})); err != nil {
+	if err := w.r.Status().Update(ctx, ec); err != nil {
 		if apierrors.IsConflict(err) || apierrors.IsNotFound(err) {
 			return nil // changed meanwhile: the newer writer wins
 		}
@@ -367,11 +393,10 @@ func (w *walk) touchedSinceStart(ec *wecomv1alpha1.ExternalContact) bool {
 }
 
 func (w *walk) sweepOne(ctx context.Context, ec *wecomv1alpha1.ExternalContact) error {
-	pairs := w.seen[ec.Spec.ExternalUserID]
 	before := ec.DeepCopy()
 	var active []wecomv1alpha1.FollowUser
 	for _, fu := range ec.Status.FollowUsers {
-		if _, ok := pairs[fu.UserID]; ok {
+		if w.sawPair(ec.Spec.ExternalUserID, fu.UserID) {
 			active = append(active, fu)
 		}
 	}
@@ -392,7 +417,7 @@ func (w *walk) sweepOne(ctx context.Context, ec *wecomv1alpha1.ExternalContact) 
 	if sameContent(before, ec) {
 		return nil
 	}
-	if err := w.r.Status().Patch(ctx, ec, client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{})); err != nil {
+	if err := w.r.Status().Update(ctx, ec); err != nil {
 		if apierrors.IsConflict(err) || apierrors.IsNotFound(err) {
 			return nil
 		}

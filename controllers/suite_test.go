@@ -1,7 +1,6 @@
 package controllers_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"net/http/httptest"
@@ -31,23 +30,11 @@ var (
 	env  *testenv.Env
 	mgr  *testenv.Running
 	fake *wecomfake.Server
-	logs syncBuffer
+	logs testenv.Buffer
 	// corpSeq gives every test its own corp in the fake.
 	corpMu  sync.Mutex
 	corpSeq int
 )
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
 func TestMain(m *testing.M) {
 	testenv.LogWriter = &logs

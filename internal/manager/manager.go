@@ -23,6 +23,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
+	wecomv1alpha1 "github.com/wecom-operator/wecom-operator/api/v1alpha1"
 	"github.com/wecom-operator/wecom-operator/controllers"
 	"github.com/wecom-operator/wecom-operator/internal/credentials"
 	"github.com/wecom-operator/wecom-operator/internal/wecom"
@@ -33,6 +34,7 @@ import (
 type Options struct {
 	MetricsBindAddress      string
 	HealthProbeBindAddress  string
+	PprofBindAddress        string
 	LeaderElect             bool
 	LeaderElectionNamespace string
 	CallbackBindAddress     string
@@ -71,6 +73,7 @@ func DefaultOptions() Options {
 func (o *Options) BindFlags(fs *flag.FlagSet) {
 	fs.StringVar(&o.MetricsBindAddress, "metrics-bind-address", o.MetricsBindAddress, "Address of the Prometheus metrics endpoint; 0 disables it.")
 	fs.StringVar(&o.HealthProbeBindAddress, "health-probe-bind-address", o.HealthProbeBindAddress, "Address of /healthz and /readyz.")
+	fs.StringVar(&o.PprofBindAddress, "pprof-bind-address", o.PprofBindAddress, "Address of the Go profiling endpoints (/debug/pprof/); empty disables them. Keep it off public interfaces.")
 	fs.BoolVar(&o.LeaderElect, "leader-elect", o.LeaderElect, "Elect a leader to run the reconcilers; every replica serves callbacks.")
 	fs.StringVar(&o.LeaderElectionNamespace, "leader-election-namespace", o.LeaderElectionNamespace, "Namespace of the leader-election Lease (default: the pod's namespace).")
 	fs.StringVar(&o.CallbackBindAddress, "callback-bind-address", o.CallbackBindAddress, "Address of the WeCom callback server.")
@@ -97,6 +100,10 @@ func New(cfg *rest.Config, scheme *runtime.Scheme, o Options) (*Manager, error) 
 	cacheOpts := cache.Options{
 		// At 10^5 contacts managedFields would be most of the cache.
 		DefaultTransform: cache.TransformStripManagedFields(),
+		// Contacts are most of the cache: keep only what the reconcilers read.
+		ByObject: map[client.Object]cache.ByObject{
+			&wecomv1alpha1.ExternalContact{}: {Transform: controllers.CompactContact},
+		},
 	}
 	if ns := splitNamespaces(o.WatchNamespaces); len(ns) > 0 {
 		cacheOpts.DefaultNamespaces = map[string]cache.Config{}
@@ -109,6 +116,7 @@ func New(cfg *rest.Config, scheme *runtime.Scheme, o Options) (*Manager, error) 
 		Cache:                         cacheOpts,
 		Metrics:                       metricsserver.Options{BindAddress: o.MetricsBindAddress},
 		HealthProbeBindAddress:        o.HealthProbeBindAddress,
+		PprofBindAddress:              o.PprofBindAddress,
 		LeaderElection:                o.LeaderElect,
 		LeaderElectionID:              "wecom-operator.wecom.dev",
 		LeaderElectionNamespace:       o.LeaderElectionNamespace,

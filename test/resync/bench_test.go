@@ -1,24 +1,27 @@
 package resync
 
 import (
+	"context"
 	"fmt"
 	"os"
-	"runtime"
-	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	wecomv1alpha1 "github.com/wecom-operator/wecom-operator/api/v1alpha1"
+	"github.com/wecom-operator/wecom-operator/internal/testenv"
 	"github.com/wecom-operator/wecom-operator/internal/wecomfake"
 )
 
 // BenchmarkInitialResync imports a whole corp through a resync and reports
 // the WeCom calls made (and the minimum the batch API allows), the writes
-// to the API server, the wall time, and the manager's heap per contact
-// (peak while running, and live after a GC with every contact in the
-// informer cache). Run with -benchtime=1x: one iteration is one corp.
+// to the API server, the wall time, and the manager's memory per contact.
+// The manager is the built binary in its own process (as in a cluster), so
+// the simulated WeCom and the test, which live in this process, are not
+// counted. Run with -benchtime=1x: one iteration is one corp.
 func BenchmarkInitialResync(b *testing.B) {
 	for _, size := range []int{10_000, 50_000, 100_000} {
 		b.Run(fmt.Sprintf("contacts=%d", size), func(b *testing.B) {
@@ -29,7 +32,11 @@ func BenchmarkInitialResync(b *testing.B) {
 	}
 }
 
-var benchSeq atomic.Int64
+var (
+	benchSeq atomic.Int64
+	binOnce  sync.Once
+	bin      string
+)
 
 func benchResync(b *testing.B, contacts int) {
 	const users = 50
@@ -39,14 +46,24 @@ func benchResync(b *testing.B, contacts int) {
 	c.Seed(wecomfake.SeedOptions{FollowUsers: users, Contacts: contacts, MaxFollowsPerContact: 3, Seed: 9})
 	relations := c.Relations()
 	fake.AddCorp(c)
-	runtime.GC()
-	var base runtime.MemStats
-	runtime.ReadMemStats(&base)
-	rssBefore := rss()
-	fake.ResetCalls()
+	binOnce.Do(func() { bin = testenv.BuildManager(b) })
 
-	peak, stop := sampleHeap()
-	ns := newApp(b, corp)
+	// A manager per corp, started with no contacts in the cluster (each run
+	// deletes its own at the end).
+	ns := newNamespace(b)
+	b.Cleanup(func() { deleteContacts(b, ns) })
+	p := env.StartProcess(b, bin, "--wecom-api-base-url", fakeURL, "--wecom-rate-limit", "1000")
+	defer func() {
+		if err := p.Stop(); err != nil {
+			b.Errorf("stop manager: %v", err)
+		}
+	}()
+	createApp(b, ns, corp)
+	waitReady(b, ns)
+
+	before := snapshot(b, p)
+	fake.ResetCalls()
+	peak, stop := samplePeak(p)
 	start := time.Now()
 	r := resync(b, ns, "bench")
 	wall := time.Since(start)
@@ -54,60 +71,106 @@ func benchResync(b *testing.B, contacts int) {
 	if !r.Complete || r.Created != int64(contacts) {
 		b.Fatalf("resync: %+v", r)
 	}
-	runtime.GC()
-	var live runtime.MemStats
-	runtime.ReadMemStats(&live)
+	after := snapshot(b, p)
+	if path := os.Getenv("WECOM_BENCH_HEAP_PROFILE"); path != "" {
+		if err := p.SaveHeapProfile(fmt.Sprintf("%s.%d", path, contacts)); err != nil {
+			b.Error(err)
+		}
+	}
+	hwm, err := p.Status("VmHWM")
+	if err != nil {
+		b.Fatal(err)
+	}
 
+	perContact := func(v float64) float64 { return v / float64(contacts) }
 	calls := fake.Calls("")
 	// The minimum: one follow-user list, one tag list, and one page per 100
-	// relations of each chunk of 100 users, plus gettoken.
-	minCalls := 3 + (relations+99)/100
+	// relations of each chunk of 100 users (the access token was fetched
+	// when the app became ready).
+	minCalls := 2 + (relations+99)/100
 	b.ReportMetric(float64(calls), "wecom-calls")
 	b.ReportMetric(float64(minCalls), "wecom-calls-min")
 	b.ReportMetric(float64(2*r.Created+r.Updated+r.Deleted), "api-writes")
 	b.ReportMetric(wall.Seconds(), "wall-s")
-	b.ReportMetric(float64(peak.Load()-int64(base.HeapAlloc))/float64(contacts), "peak-heap-B/contact")
-	b.ReportMetric(float64(int64(live.HeapAlloc)-int64(base.HeapAlloc))/float64(contacts), "live-heap-B/contact")
-	b.ReportMetric(float64(rss()-rssBefore)/float64(contacts), "rss-B/contact")
+	b.ReportMetric(perContact(max(peak.Load(), after.heap)-before.heap), "peak-heap-B/contact")
+	b.ReportMetric(perContact(after.heap-before.heap), "live-heap-B/contact")
+	b.ReportMetric(perContact(float64(hwm)-before.rss), "peak-rss-B/contact")
+	b.ReportMetric(perContact(after.rss-before.rss), "rss-B/contact")
+	b.Logf("before heap %.0f, max live %.0f, max goal %.0f, peak %.0f", before.heap, liveMax.Load(), goalMax.Load(), peak.Load())
+	b.ReportMetric(after.cpu-before.cpu, "cpu-s")
+	b.ReportMetric(after.gcCPU-before.gcCPU, "gc-cpu-s")
 }
 
-// rss is this process's resident set size in bytes (0 where /proc is
-// missing). The process holds the manager and the simulated WeCom; the
-// growth during an import is the manager's.
-func rss() int64 {
-	data, err := os.ReadFile("/proc/self/status")
+// usage is the manager's memory and CPU at one moment, after a collection.
+type usage struct{ heap, rss, cpu, gcCPU float64 }
+
+func snapshot(b *testing.B, p *testenv.Process) usage {
+	b.Helper()
+	heap, err := p.GC()
 	if err != nil {
-		return 0
+		b.Fatal(err)
 	}
-	for _, l := range strings.Split(string(data), "\n") {
-		if f := strings.Fields(l); len(f) >= 2 && f[0] == "VmRSS:" {
-			kb, _ := strconv.ParseInt(f[1], 10, 64)
-			return kb * 1024
-		}
+	m, err := p.Scrape()
+	if err != nil {
+		b.Fatal(err)
 	}
-	return 0
+	rss, err := p.Status("VmRSS")
+	if err != nil {
+		b.Fatal(err)
+	}
+	return usage{heap: heap, rss: float64(rss), cpu: m["process_cpu_seconds_total"], gcCPU: m["go_cpu_classes_gc_total_cpu_seconds_total"]}
 }
 
-// sampleHeap records the highest HeapAlloc until stop is called.
-func sampleHeap() (*atomic.Int64, func()) {
-	var peak atomic.Int64
+// samplePeak records the manager's highest heap in use, scraped every
+// 200 ms (a scrape costs the manager a few hundred KiB of garbage), until
+// stop is called.
+func samplePeak(p *testenv.Process) (*atomicMax, func()) {
+	var peak atomicMax
 	done := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		var m runtime.MemStats
 		for {
-			runtime.ReadMemStats(&m)
-			if int64(m.HeapAlloc) > peak.Load() {
-				peak.Store(int64(m.HeapAlloc))
+			if m, err := p.Scrape(); err == nil {
+				peak.Store(m["go_memstats_heap_alloc_bytes"])
+				liveMax.Store(m["go_gc_heap_live_bytes"])
+				goalMax.Store(m["go_gc_heap_goal_bytes"])
 			}
 			select {
 			case <-done:
 				return
-			case <-time.After(100 * time.Millisecond):
+			case <-time.After(200 * time.Millisecond):
 			}
 		}
 	}()
 	return &peak, func() { close(done); wg.Wait() }
+}
+
+var liveMax, goalMax atomicMax
+
+type atomicMax struct {
+	mu sync.Mutex
+	v  float64
+}
+
+func (a *atomicMax) Store(v float64) {
+	a.mu.Lock()
+	a.v = max(a.v, v)
+	a.mu.Unlock()
+}
+
+func (a *atomicMax) Load() float64 {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.v
+}
+
+// deleteContacts removes a benchmark's contacts (envtest runs no namespace
+// controller, so deleting the namespace would not).
+func deleteContacts(b *testing.B, ns string) {
+	err := env.Client.DeleteAllOf(context.Background(), &wecomv1alpha1.ExternalContact{}, client.InNamespace(ns))
+	if err != nil {
+		b.Logf("delete contacts: %v", err)
+	}
 }

@@ -50,14 +50,26 @@ func TestMain(m *testing.M) {
 	ts := httptest.NewServer(fake)
 	defer ts.Close()
 	fakeURL = ts.URL
-	testenv.RunTests(m, &env, func(e *testenv.Env) (func(), error) {
-		var err error
-		mgr, err = e.StartManager(mgrOptions())
-		if err != nil {
-			return nil, err
-		}
-		return func() { _ = mgr.Stop() }, nil
+	testenv.RunTests(m, &env, func(*testenv.Env) (func(), error) {
+		return func() {
+			if mgr != nil {
+				_ = mgr.Stop()
+			}
+		}, nil
 	})
+}
+
+// startManager starts the in-process manager the tests share, on first use
+// (the benchmark runs the manager binary in its own process instead).
+func startManager(t testing.TB) {
+	t.Helper()
+	if mgr != nil {
+		return
+	}
+	var err error
+	if mgr, err = env.StartManager(mgrOptions()); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // wantState is what WeCom holds: contact ID -> sorted "user:tagID,tagID".
@@ -284,25 +296,38 @@ func TestIncompleteWalkDeletesNothing(t *testing.T) {
 // newApp creates a namespace with the credentials and a WeComApp for corp.
 func newApp(t testing.TB, corp string) string {
 	t.Helper()
-	ctx := context.Background()
+	startManager(t)
+	ns := newNamespace(t)
+	createApp(t, ns, corp)
+	waitReady(t, ns)
+	return ns
+}
+
+func newNamespace(t testing.TB) string {
+	t.Helper()
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "resync-"}}
-	if err := env.Client.Create(ctx, ns); err != nil {
+	if err := env.Client.Create(context.Background(), ns); err != nil {
 		t.Fatal(err)
 	}
+	return ns.Name
+}
+
+// createApp creates the app "acme" of corp and its Secret, resync on demand
+// only.
+func createApp(t testing.TB, ns, corp string) {
+	t.Helper()
 	objs := []client.Object{
-		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns.Name, Name: "creds"},
+		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "creds"},
 			StringData: map[string]string{"corpSecret": secret, "token": token, "encodingAESKey": aesKey}},
-		&wecomv1alpha1.WeComApp{ObjectMeta: metav1.ObjectMeta{Namespace: ns.Name, Name: "acme"},
+		&wecomv1alpha1.WeComApp{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "acme"},
 			Spec: wecomv1alpha1.WeComAppSpec{CorpID: corp, SecretRef: wecomv1alpha1.SecretReference{Name: "creds"},
 				ResyncInterval: &metav1.Duration{}}},
 	}
 	for _, o := range objs {
-		if err := env.Client.Create(ctx, o); err != nil {
+		if err := env.Client.Create(context.Background(), o); err != nil {
 			t.Fatal(err)
 		}
 	}
-	waitReady(t, ns.Name)
-	return ns.Name
 }
 
 func sortedIDs() []string {
