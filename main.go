@@ -4,12 +4,7 @@ package main
 
 import (
 	"flag"
-	"math"
 	"os"
-	"runtime/debug"
-	"strconv"
-
-	"github.com/go-logr/logr"
 
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
@@ -24,12 +19,14 @@ import (
 func main() {
 	opts := manager.DefaultOptions()
 	opts.BindFlags(flag.CommandLine)
+	gcPercent := flag.Int("gc-percent", manager.DefaultGCPercent, "GOGC of the manager (the GOGC environment variable wins): lower keeps the heap closer to the informer cache for more GC work; Go's default is 100.")
 	zapOpts := zap.Options{}
 	zapOpts.BindFlags(flag.CommandLine)
 	flag.Parse()
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&zapOpts)))
 	log := ctrl.Log.WithName("setup")
-	setMemoryLimit(log)
+	manager.SetGCPercent(log, *gcPercent)
+	manager.SetMemoryLimit(log)
 
 	scheme := runtime.NewScheme()
 	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
@@ -50,21 +47,4 @@ func main() {
 		log.Error(err, "manager stopped with an error")
 		os.Exit(1)
 	}
-}
-
-// setMemoryLimit sets the Go memory limit to 90% of the container's memory
-// limit (passed by the Helm chart as WECOM_CONTAINER_MEMORY_LIMIT), unless
-// GOMEMLIMIT is set: the heap then stays well under the limit instead of
-// growing to twice the live data between collections.
-func setMemoryLimit(log logr.Logger) {
-	v := os.Getenv("WECOM_CONTAINER_MEMORY_LIMIT")
-	if v == "" || os.Getenv("GOMEMLIMIT") != "" {
-		return
-	}
-	limit, err := strconv.ParseInt(v, 10, 64)
-	if err != nil || limit <= 0 || limit >= math.MaxInt64/2 {
-		return // no limit set: the field reports the node's allocatable memory or garbage
-	}
-	debug.SetMemoryLimit(limit / 10 * 9)
-	log.Info("memory limit set", "bytes", limit/10*9)
 }

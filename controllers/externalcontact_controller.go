@@ -41,6 +41,7 @@ const (
 type ExternalContactReconciler struct {
 	client.Client
 	Creds    *credentials.Cache
+	Contacts *ContactIndex
 	WeCom    *wecom.Client
 	Recorder events.EventRecorder
 	// CoalesceWindow delays the reconcile after an event so that a burst of
@@ -290,18 +291,16 @@ func (r *ExternalContactReconciler) contactHandler() handler.TypedEventHandler[c
 // contactsOfApp re-queues an app's contacts when the app's readiness
 // changed (they say AppNotReady, or can sync again).
 func (r *ExternalContactReconciler) contactsOfApp(ctx context.Context, o client.Object) []reconcile.Request {
-	var list wecomv1alpha1.ExternalContactList
-	if err := r.List(ctx, &list, client.InNamespace(o.GetNamespace()), client.MatchingFields{IndexAppRef: o.GetName()},
-		client.UnsafeDisableDeepCopy); err != nil {
-		log.FromContext(ctx).Error(err, "list contacts of app")
-		return nil
-	}
 	appReady := r.appReady(ctx, o)
-	reqs := make([]reconcile.Request, 0, len(list.Items))
-	for i := range list.Items {
-		if needsApp(&list.Items[i], appReady) {
-			reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&list.Items[i])})
+	var reqs []reconcile.Request
+	err := r.Contacts.Each(o.GetNamespace(), o.GetName(), func(ec *wecomv1alpha1.ExternalContact) bool {
+		if needsApp(ec, appReady) {
+			reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(ec)})
 		}
+		return true
+	})
+	if err != nil {
+		log.FromContext(ctx).Error(err, "list contacts of app")
 	}
 	return reqs
 }

@@ -34,6 +34,7 @@ const DefaultResyncInterval = 24 * time.Hour
 type ResyncReconciler struct {
 	client.Client
 	Creds    *credentials.Cache
+	Contacts *ContactIndex
 	WeCom    *wecom.Client
 	Recorder events.EventRecorder
 	Now      func() time.Time

@@ -364,22 +364,32 @@ func sameContent(a, b *wecomv1alpha1.ExternalContact) bool {
 
 // sweep runs after a complete walk: relations and contacts WeCom no longer
 // has are removed (contacts per deletionPolicy). Anything created, changed
-// by an event or synced since the walk began is left alone.
+// by an event or synced since the walk began is left alone. The cached
+// contacts are read in place; only those that change are copied.
 func (w *walk) sweep(ctx context.Context) error {
-	var list wecomv1alpha1.ExternalContactList
-	if err := w.r.List(ctx, &list, client.InNamespace(w.app.Namespace), client.MatchingFields{IndexAppRef: w.app.Name}); err != nil {
-		return fmt.Errorf("list contacts: %w", err)
-	}
-	for i := range list.Items {
-		ec := &list.Items[i]
-		if w.touchedSinceStart(ec) {
-			continue
+	return w.r.Contacts.Each(w.app.Namespace, w.app.Name, func(cached *wecomv1alpha1.ExternalContact) bool {
+		if w.touchedSinceStart(cached) || w.allSeen(cached) {
+			return true
 		}
-		if err := w.sweepOne(ctx, ec); err != nil {
-			w.res.Failed++
+		if err := w.sweepOne(ctx, cached.DeepCopy()); err != nil {
+			w.count(&w.res.Failed)
+		}
+		return ctx.Err() == nil
+	})
+}
+
+// allSeen says whether the walk saw every relation the contact records, so
+// the sweep has nothing to change.
+func (w *walk) allSeen(ec *wecomv1alpha1.ExternalContact) bool {
+	if len(ec.Status.FollowUsers) == 0 || int(ec.Status.FollowUserCount) != activeCount(ec.Status.FollowUsers) {
+		return false
+	}
+	for _, fu := range ec.Status.FollowUsers {
+		if !w.sawPair(ec.Spec.ExternalUserID, fu.UserID) {
+			return false
 		}
 	}
-	return nil
+	return true
 }
 
 func (w *walk) touchedSinceStart(ec *wecomv1alpha1.ExternalContact) bool {

@@ -32,8 +32,6 @@ const (
 	// IndexSecretRef indexes WeComApps by spec.secretRef.name, so a Secret
 	// change finds its apps at once.
 	IndexSecretRef = "spec.secretRef.name"
-	// IndexAppRef indexes ExternalContacts by spec.appRef.name.
-	IndexAppRef = "spec.appRef.name"
 )
 
 // Condition reasons of a WeComApp.
@@ -56,6 +54,7 @@ type WeComAppReconciler struct {
 	client.Client
 	// Creds reads the app's Secret (metadata watch, live read on change).
 	Creds    *credentials.Cache
+	Contacts *ContactIndex
 	Recorder events.EventRecorder
 	// Tokens, when set, proves the corp secret against WeCom.
 	Tokens TokenVerifier
@@ -80,7 +79,7 @@ func (r *WeComAppReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 	app.Status.WebhookPath = webhook.PathFor(app.Namespace, app.Name)
 	app.Status.ObservedGeneration = app.Generation
 
-	count, err := r.countContacts(ctx, app)
+	count, err := r.countContacts(app)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
@@ -163,32 +162,22 @@ func (r *WeComAppReconciler) eventOnTransition(before, after *wecomv1alpha1.WeCo
 	}
 }
 
-// countContacts counts from the shared contact informer through the app
-// index; no copies are made.
-func (r *WeComAppReconciler) countContacts(ctx context.Context, app *wecomv1alpha1.WeComApp) (int64, error) {
-	var list wecomv1alpha1.ExternalContactList
-	if err := r.List(ctx, &list, client.InNamespace(app.Namespace),
-		client.MatchingFields{IndexAppRef: app.Name}, client.UnsafeDisableDeepCopy); err != nil {
-		return 0, fmt.Errorf("count contacts: %w", err)
-	}
-	return int64(len(list.Items)), nil
+// countContacts counts the app's contacts in the informer's index.
+func (r *WeComAppReconciler) countContacts(app *wecomv1alpha1.WeComApp) (int64, error) {
+	n, err := r.Contacts.Count(app.Namespace, app.Name)
+	return int64(n), err
 }
 
-// SetupIndexes registers the field indexes both controllers use; call it
-// once before setting them up.
-func SetupIndexes(mgr ctrl.Manager) error {
+// SetupIndexes registers the indexes the controllers use (WeComApps by
+// Secret, contacts by app); call it once before setting them up.
+func SetupIndexes(mgr ctrl.Manager) (*ContactIndex, error) {
 	ctx := context.Background()
 	if err := mgr.GetFieldIndexer().IndexField(ctx, &wecomv1alpha1.WeComApp{}, IndexSecretRef, func(o client.Object) []string {
 		return []string{o.(*wecomv1alpha1.WeComApp).Spec.SecretRef.Name}
 	}); err != nil {
-		return fmt.Errorf("index WeComApps by Secret: %w", err)
+		return nil, fmt.Errorf("index WeComApps by Secret: %w", err)
 	}
-	if err := mgr.GetFieldIndexer().IndexField(ctx, &wecomv1alpha1.ExternalContact{}, IndexAppRef, func(o client.Object) []string {
-		return []string{o.(*wecomv1alpha1.ExternalContact).Spec.AppRef.Name}
-	}); err != nil {
-		return fmt.Errorf("index contacts by app: %w", err)
-	}
-	return nil
+	return NewContactIndex(ctx, mgr.GetCache())
 }
 
 // SetupWithManager registers the controller and its watches.

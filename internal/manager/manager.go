@@ -149,12 +149,14 @@ func New(cfg *rest.Config, scheme *runtime.Scheme, o Options) (*Manager, error) 
 	}
 	api := wecom.New(wo)
 	recorder := mgr.GetEventRecorder("wecom-operator")
-	if err := controllers.SetupIndexes(mgr); err != nil {
+	contacts, err := controllers.SetupIndexes(mgr)
+	if err != nil {
 		return nil, err
 	}
 	if err := (&controllers.WeComAppReconciler{
 		Client:   mgr.GetClient(),
 		Creds:    creds,
+		Contacts: contacts,
 		Recorder: recorder,
 		Tokens:   &controllers.WeComTokens{Client: api},
 	}).SetupWithManager(mgr, o.MaxConcurrentReconciles); err != nil {
@@ -163,6 +165,7 @@ func New(cfg *rest.Config, scheme *runtime.Scheme, o Options) (*Manager, error) 
 	if err := (&controllers.ExternalContactReconciler{
 		Client:         mgr.GetClient(),
 		Creds:          creds,
+		Contacts:       contacts,
 		WeCom:          api,
 		Recorder:       recorder,
 		CoalesceWindow: o.EventCoalesceWindow,
@@ -173,6 +176,7 @@ func New(cfg *rest.Config, scheme *runtime.Scheme, o Options) (*Manager, error) 
 	if err := (&controllers.ResyncReconciler{
 		Client:   mgr.GetClient(),
 		Creds:    creds,
+		Contacts: contacts,
 		WeCom:    api,
 		Recorder: recorder,
 	}).SetupWithManager(mgr, o.MaxConcurrentResyncs); err != nil {

@@ -93,7 +93,7 @@ func TestLint(t *testing.T) {
 }
 
 func TestSchemaRejectsTyposAndWrongTypes(t *testing.T) {
-	for _, set := range []string{"replicaCount=abc", "foo=bar", "image.tagg=x", "ingress.enabled=maybe", "wecom.apiBaseURL=ftp://x", "manager.keyRotationGrace=soon"} {
+	for _, set := range []string{"replicaCount=abc", "foo=bar", "image.tagg=x", "ingress.enabled=maybe", "wecom.apiBaseURL=ftp://x", "manager.keyRotationGrace=soon", "manager.gcPercent=5"} {
 		if out, err := helm(t, "template", "wecom", chartDir, "--set", set); err == nil {
 			t.Errorf("--set %s was accepted:\n%.300s", set, out)
 		}
@@ -134,7 +134,7 @@ func TestDefaults(t *testing.T) {
 	}
 	args := strings.Join(c.Args, " ")
 	for _, want := range []string{"--leader-elect=true", "--callback-bind-address=:9292", "--metrics-bind-address=:8080",
-		"--wecom-api-base-url=https://qyapi.weixin.qq.com", "--leader-election-namespace=wecom-system"} {
+		"--wecom-api-base-url=https://qyapi.weixin.qq.com", "--leader-election-namespace=wecom-system", "--gc-percent=30"} {
 		if !strings.Contains(args, want) {
 			t.Errorf("args lack %s: %s", want, args)
 		}

@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -26,6 +27,7 @@ import (
 
 	wecomv1alpha1 "github.com/wecom-operator/wecom-operator/api/v1alpha1"
 	"github.com/wecom-operator/wecom-operator/internal/contactname"
+	"github.com/wecom-operator/wecom-operator/internal/manager"
 	"github.com/wecom-operator/wecom-operator/internal/plot"
 	"github.com/wecom-operator/wecom-operator/internal/testenv"
 	"github.com/wecom-operator/wecom-operator/internal/wecomfake"
@@ -53,6 +55,10 @@ func TestMain(m *testing.M) {
 	fake = wecomfake.NewServer(corp)
 	ts := httptest.NewServer(fake)
 	defer ts.Close()
+	// The manager runs in this process: give it the GC setting it ships
+	// with (the sender and the fake pay it too, so the figures are, if
+	// anything, low).
+	manager.SetGCPercent(logr.Discard(), manager.DefaultGCPercent)
 	testenv.RunTests(m, &env, func(e *testenv.Env) (func(), error) {
 		o := testenv.TestOptions()
 		o.WeComAPIBaseURL = ts.URL

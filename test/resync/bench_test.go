@@ -52,6 +52,9 @@ func benchResync(b *testing.B, contacts int) {
 	// deletes its own at the end).
 	ns := newNamespace(b)
 	b.Cleanup(func() { deleteContacts(b, ns) })
+	if os.Getenv("WECOM_BENCH_HEAP_PROFILE") != "" {
+		os.Setenv("GODEBUG", "memprofilerate=1024")
+	}
 	p := env.StartProcess(b, bin, "--wecom-api-base-url", fakeURL, "--wecom-rate-limit", "1000")
 	defer func() {
 		if err := p.Stop(); err != nil {
