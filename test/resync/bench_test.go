@@ -21,7 +21,9 @@ import (
 // to the API server, the wall time, and the manager's memory per contact.
 // The manager is the built binary in its own process (as in a cluster), so
 // the simulated WeCom and the test, which live in this process, are not
-// counted. Run with -benchtime=1x: one iteration is one corp.
+// counted. Run with -benchtime=1x: one iteration is one corp. With
+// WECOM_BENCH_HEAP_PROFILE=path the manager's heap profile after the import
+// is saved as path.<contacts> (go tool pprof).
 func BenchmarkInitialResync(b *testing.B) {
 	for _, size := range []int{10_000, 50_000, 100_000} {
 		b.Run(fmt.Sprintf("contacts=%d", size), func(b *testing.B) {
@@ -53,6 +55,7 @@ func benchResync(b *testing.B, contacts int) {
 	ns := newNamespace(b)
 	b.Cleanup(func() { deleteContacts(b, ns) })
 	if os.Getenv("WECOM_BENCH_HEAP_PROFILE") != "" {
+		// A finer heap profile of the manager (it runs slower).
 		os.Setenv("GODEBUG", "memprofilerate=1024")
 	}
 	p := env.StartProcess(b, bin, "--wecom-api-base-url", fakeURL, "--wecom-rate-limit", "1000")
@@ -95,11 +98,12 @@ func benchResync(b *testing.B, contacts int) {
 	b.ReportMetric(float64(minCalls), "wecom-calls-min")
 	b.ReportMetric(float64(2*r.Created+r.Updated+r.Deleted), "api-writes")
 	b.ReportMetric(wall.Seconds(), "wall-s")
-	b.ReportMetric(perContact(max(peak.Load(), after.heap)-before.heap), "peak-heap-B/contact")
+	b.ReportMetric(perContact(max(peak.heap.Load(), after.heap)-before.heap), "peak-heap-B/contact")
 	b.ReportMetric(perContact(after.heap-before.heap), "live-heap-B/contact")
 	b.ReportMetric(perContact(float64(hwm)-before.rss), "peak-rss-B/contact")
 	b.ReportMetric(perContact(after.rss-before.rss), "rss-B/contact")
-	b.Logf("before heap %.0f, max live %.0f, max goal %.0f, peak %.0f", before.heap, liveMax.Load(), goalMax.Load(), peak.Load())
+	b.Logf("manager heap: %.1f MiB before, %.1f MiB after; during the import: at most %.1f MiB in use, %.1f MiB live at a collection, heap goal %.1f MiB",
+		before.heap/mib, after.heap/mib, peak.heap.Load()/mib, peak.live.Load()/mib, peak.goal.Load()/mib)
 	b.ReportMetric(after.cpu-before.cpu, "cpu-s")
 	b.ReportMetric(after.gcCPU-before.gcCPU, "gc-cpu-s")
 }
@@ -124,11 +128,16 @@ func snapshot(b *testing.B, p *testenv.Process) usage {
 	return usage{heap: heap, rss: float64(rss), cpu: m["process_cpu_seconds_total"], gcCPU: m["go_cpu_classes_gc_total_cpu_seconds_total"]}
 }
 
-// samplePeak records the manager's highest heap in use, scraped every
-// 200 ms (a scrape costs the manager a few hundred KiB of garbage), until
-// stop is called.
-func samplePeak(p *testenv.Process) (*atomicMax, func()) {
-	var peak atomicMax
+const mib = 1 << 20
+
+// peaks are the highest heap in use, live heap (as marked by a collection)
+// and heap goal seen.
+type peaks struct{ heap, live, goal atomicMax }
+
+// samplePeak records the manager's peaks, scraped every 200 ms (a scrape
+// costs the manager a few hundred KiB of garbage), until stop is called.
+func samplePeak(p *testenv.Process) (*peaks, func()) {
+	var peak peaks
 	done := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Add(1)
@@ -136,9 +145,9 @@ func samplePeak(p *testenv.Process) (*atomicMax, func()) {
 		defer wg.Done()
 		for {
 			if m, err := p.Scrape(); err == nil {
-				peak.Store(m["go_memstats_heap_alloc_bytes"])
-				liveMax.Store(m["go_gc_heap_live_bytes"])
-				goalMax.Store(m["go_gc_heap_goal_bytes"])
+				peak.heap.Store(m["go_memstats_heap_alloc_bytes"])
+				peak.live.Store(m["go_gc_heap_live_bytes"])
+				peak.goal.Store(m["go_gc_heap_goal_bytes"])
 			}
 			select {
 			case <-done:
@@ -149,8 +158,6 @@ func samplePeak(p *testenv.Process) (*atomicMax, func()) {
 	}()
 	return &peak, func() { close(done); wg.Wait() }
 }
-
-var liveMax, goalMax atomicMax
 
 type atomicMax struct {
 	mu sync.Mutex
