@@ -3,6 +3,7 @@ package controllers
 import (
 	"context"
 	"fmt"
+	"sync"
 
 	toolscache "k8s.io/client-go/tools/cache"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
@@ -16,14 +17,26 @@ import (
 // costs memory per contact. (A client List, even with UnsafeDisableDeepCopy,
 // copies every object's struct into the list: tens of MiB per call at 10^5
 // contacts.)
+//
+// The informer is looked up on first use, which only the leader's
+// reconcilers make: replicas that only serve callbacks never cache contacts.
 type ContactIndex struct {
+	cache cache.Cache
+	mu    sync.Mutex
 	store toolscache.Indexer
 }
 
-// NewContactIndex returns the index over the cache's ExternalContact
-// informer (creating the informer if needed).
-func NewContactIndex(ctx context.Context, c cache.Cache) (*ContactIndex, error) {
-	inf, err := c.GetInformer(ctx, &wecomv1alpha1.ExternalContact{}, cache.BlockUntilSynced(false))
+// NewContactIndex returns an index over c's ExternalContact informer.
+func NewContactIndex(c cache.Cache) *ContactIndex { return &ContactIndex{cache: c} }
+
+// indexer returns the informer's store, waiting for its first sync.
+func (x *ContactIndex) indexer(ctx context.Context) (toolscache.Indexer, error) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if x.store != nil {
+		return x.store, nil
+	}
+	inf, err := x.cache.GetInformer(ctx, &wecomv1alpha1.ExternalContact{})
 	if err != nil {
 		return nil, fmt.Errorf("contact informer: %w", err)
 	}
@@ -34,21 +47,26 @@ func NewContactIndex(ctx context.Context, c cache.Cache) (*ContactIndex, error) 
 	if _, ok := shared.GetIndexer().GetIndexers()[toolscache.NamespaceIndex]; !ok {
 		return nil, fmt.Errorf("contact informer has no %s index", toolscache.NamespaceIndex)
 	}
-	return &ContactIndex{store: shared.GetIndexer()}, nil
+	x.store = shared.GetIndexer()
+	return x.store, nil
 }
 
 // Count returns how many contacts the app has in the cache.
-func (x *ContactIndex) Count(namespace, app string) (int, error) {
+func (x *ContactIndex) Count(ctx context.Context, namespace, app string) (int, error) {
 	n := 0
-	err := x.Each(namespace, app, func(*wecomv1alpha1.ExternalContact) bool { n++; return true })
+	err := x.Each(ctx, namespace, app, func(*wecomv1alpha1.ExternalContact) bool { n++; return true })
 	return n, err
 }
 
 // Each calls fn with each cached contact of the app until fn returns false.
 // The contacts are the cache's own: fn must not modify them (DeepCopy one
 // to change it).
-func (x *ContactIndex) Each(namespace, app string, fn func(*wecomv1alpha1.ExternalContact) bool) error {
-	objs, err := x.store.ByIndex(toolscache.NamespaceIndex, namespace)
+func (x *ContactIndex) Each(ctx context.Context, namespace, app string, fn func(*wecomv1alpha1.ExternalContact) bool) error {
+	store, err := x.indexer(ctx)
+	if err != nil {
+		return err
+	}
+	objs, err := store.ByIndex(toolscache.NamespaceIndex, namespace)
 	if err != nil {
 		return fmt.Errorf("list contacts: %w", err)
 	}

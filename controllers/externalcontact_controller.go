@@ -293,7 +293,7 @@ func (r *ExternalContactReconciler) contactHandler() handler.TypedEventHandler[c
 func (r *ExternalContactReconciler) contactsOfApp(ctx context.Context, o client.Object) []reconcile.Request {
 	appReady := r.appReady(ctx, o)
 	var reqs []reconcile.Request
-	err := r.Contacts.Each(o.GetNamespace(), o.GetName(), func(ec *wecomv1alpha1.ExternalContact) bool {
+	err := r.Contacts.Each(ctx, o.GetNamespace(), o.GetName(), func(ec *wecomv1alpha1.ExternalContact) bool {
 		if needsApp(ec, appReady) {
 			reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(ec)})
 		}

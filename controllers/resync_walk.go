@@ -367,7 +367,7 @@ func sameContent(a, b *wecomv1alpha1.ExternalContact) bool {
 // by an event or synced since the walk began is left alone. The cached
 // contacts are read in place; only those that change are copied.
 func (w *walk) sweep(ctx context.Context) error {
-	return w.r.Contacts.Each(w.app.Namespace, w.app.Name, func(cached *wecomv1alpha1.ExternalContact) bool {
+	return w.r.Contacts.Each(ctx, w.app.Namespace, w.app.Name, func(cached *wecomv1alpha1.ExternalContact) bool {
 		if w.touchedSinceStart(cached) || w.allSeen(cached) {
 			return true
 		}

@@ -79,7 +79,7 @@ func (r *WeComAppReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 	app.Status.WebhookPath = webhook.PathFor(app.Namespace, app.Name)
 	app.Status.ObservedGeneration = app.Generation
 
-	count, err := r.countContacts(app)
+	count, err := r.countContacts(ctx, app)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
@@ -163,8 +163,8 @@ func (r *WeComAppReconciler) eventOnTransition(before, after *wecomv1alpha1.WeCo
 }
 
 // countContacts counts the app's contacts in the informer's index.
-func (r *WeComAppReconciler) countContacts(app *wecomv1alpha1.WeComApp) (int64, error) {
-	n, err := r.Contacts.Count(app.Namespace, app.Name)
+func (r *WeComAppReconciler) countContacts(ctx context.Context, app *wecomv1alpha1.WeComApp) (int64, error) {
+	n, err := r.Contacts.Count(ctx, app.Namespace, app.Name)
 	return int64(n), err
 }
 
@@ -177,7 +177,7 @@ func SetupIndexes(mgr ctrl.Manager) (*ContactIndex, error) {
 	}); err != nil {
 		return nil, fmt.Errorf("index WeComApps by Secret: %w", err)
 	}
-	return NewContactIndex(ctx, mgr.GetCache())
+	return NewContactIndex(mgr.GetCache()), nil
 }
 
 // SetupWithManager registers the controller and its watches.

@@ -25,22 +25,19 @@ import (
 // WECOM_BENCH_HEAP_PROFILE=path the manager's heap profile after the import
 // is saved as path.<contacts> (go tool pprof).
 func BenchmarkInitialResync(b *testing.B) {
+	bin := testenv.BuildManager(b)
 	for _, size := range []int{10_000, 50_000, 100_000} {
 		b.Run(fmt.Sprintf("contacts=%d", size), func(b *testing.B) {
 			for b.Loop() {
-				benchResync(b, size)
+				benchResync(b, bin, size)
 			}
 		})
 	}
 }
 
-var (
-	benchSeq atomic.Int64
-	binOnce  sync.Once
-	bin      string
-)
+var benchSeq atomic.Int64
 
-func benchResync(b *testing.B, contacts int) {
+func benchResync(b *testing.B, bin string, contacts int) {
 	const users = 50
 	resyncDeadline = time.Hour
 	corp := fmt.Sprintf("wwbench%011d", benchSeq.Add(1))
@@ -48,7 +45,6 @@ func benchResync(b *testing.B, contacts int) {
 	c.Seed(wecomfake.SeedOptions{FollowUsers: users, Contacts: contacts, MaxFollowsPerContact: 3, Seed: 9})
 	relations := c.Relations()
 	fake.AddCorp(c)
-	binOnce.Do(func() { bin = testenv.BuildManager(b) })
 
 	// A manager per corp, started with no contacts in the cluster (each run
 	// deletes its own at the end).
