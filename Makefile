@@ -61,7 +61,7 @@ fuzz: ## Run every fuzz target for FUZZTIME each (default 2m; make test runs 5s 
 	done
 
 .PHONY: bench
-bench: envtest-bins ## Run the benchmarks (crypto, callback path vs raw API-server creates, 10k-contact resync).
+bench: envtest-bins ## Run the benchmarks (crypto, callback path vs raw API-server creates, resync of 10k and 50k contacts).
 	go test -run '^$$' -bench . -benchmem ./internal/wxcrypt ./internal/wecomevent
 	go test -run '^$$' -bench . -benchtime 2000x ./webhook
 	go test -run '^$$' -bench CallbackLoad -benchtime 1x -timeout 30m ./test/load
