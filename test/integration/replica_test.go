@@ -11,6 +11,7 @@ import (
 	"time"
 
 	coordinationv1 "k8s.io/api/coordination/v1"
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/utils/ptr"
@@ -24,8 +25,12 @@ import (
 // watches per resource tells.
 func TestOnlyTheLeaderCachesContacts(t *testing.T) {
 	ctx := context.Background()
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "replicas-"}}
+	if err := env.Client.Create(ctx, ns); err != nil {
+		t.Fatal(err)
+	}
 	lease := &coordinationv1.Lease{
-		ObjectMeta: metav1.ObjectMeta{Name: "wecom-operator.wecom.dev", Namespace: "default"},
+		ObjectMeta: metav1.ObjectMeta{Name: "wecom-operator.wecom.dev", Namespace: ns.Name},
 		Spec: coordinationv1.LeaseSpec{HolderIdentity: ptr.To("another-replica"), LeaseDurationSeconds: ptr.To(int32(3600)),
 			AcquireTime: &metav1.MicroTime{Time: time.Now()}, RenewTime: &metav1.MicroTime{Time: time.Now()}},
 	}
@@ -33,7 +38,7 @@ func TestOnlyTheLeaderCachesContacts(t *testing.T) {
 		t.Fatal(err)
 	}
 	before := openWatches(t)
-	p := env.StartProcess(t, testenv.BuildManager(t), "--leader-elect", "--leader-election-namespace", "default",
+	p := env.StartProcess(t, testenv.BuildManager(t), "--leader-elect", "--leader-election-namespace", ns.Name,
 		"--wecom-api-base-url", "http://127.0.0.1:1")
 	defer func() { _ = p.Stop() }()
 	testenv.Eventually(t, time.Minute, func() error {
