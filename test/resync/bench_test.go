@@ -98,8 +98,8 @@ func benchResync(b *testing.B, bin string, contacts int) {
 	b.ReportMetric(perContact(after.heap-before.heap), "live-heap-B/contact")
 	b.ReportMetric(perContact(float64(hwm)-before.rss), "peak-rss-B/contact")
 	b.ReportMetric(perContact(after.rss-before.rss), "rss-B/contact")
-	b.Logf("manager heap: %.1f MiB before, %.1f MiB after; during the import: at most %.1f MiB in use, %.1f MiB live at a collection, heap goal %.1f MiB",
-		before.heap/mib, after.heap/mib, peak.heap.Load()/mib, peak.live.Load()/mib, peak.goal.Load()/mib)
+	b.Logf("manager heap: %.1f MiB before, %.1f MiB after; during the import: at most %.1f MiB in use, %.1f MiB live at a collection, heap goal %.1f MiB; RSS %.1f MiB before, %.1f MiB after, %.1f MiB at most",
+		before.heap/mib, after.heap/mib, peak.heap.Load()/mib, peak.live.Load()/mib, peak.goal.Load()/mib, before.rss/mib, after.rss/mib, float64(hwm)/mib)
 	b.ReportMetric(after.cpu-before.cpu, "cpu-s")
 	b.ReportMetric(after.gcCPU-before.gcCPU, "gc-cpu-s")
 }
