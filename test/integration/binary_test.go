@@ -32,7 +32,7 @@ func TestManagerBinaryStartsAndStops(t *testing.T) {
 		t.Fatalf("after SIGTERM: %v\n%s", err, p.Logs())
 	}
 	out := p.Logs()
-	for _, want := range []string{"serving WeCom callbacks", "callback server ready"} {
+	for _, want := range []string{"serving WeCom callbacks", "callback server ready", "GC percent set"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("log lacks %q", want)
 		}
