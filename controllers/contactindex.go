@@ -51,6 +51,21 @@ func (x *ContactIndex) indexer(ctx context.Context) (toolscache.Indexer, error) 
 	return x.store, nil
 }
 
+// Get returns the cached contact, or nil if the cache has none. It is the
+// cache's own object: do not modify it (DeepCopy it to change it).
+func (x *ContactIndex) Get(ctx context.Context, namespace, name string) (*wecomv1alpha1.ExternalContact, error) {
+	store, err := x.indexer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	obj, ok, err := store.GetByKey(namespace + "/" + name)
+	if err != nil || !ok {
+		return nil, err
+	}
+	ec, _ := obj.(*wecomv1alpha1.ExternalContact)
+	return ec, nil
+}
+
 // Count returns how many contacts the app has in the cache.
 func (x *ContactIndex) Count(ctx context.Context, namespace, app string) (int, error) {
 	n := 0

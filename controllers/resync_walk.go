@@ -164,12 +164,10 @@ func (w *walk) observe(ctx context.Context, rows []*wecom.BatchItem, fetched tim
 		w.pending[id] = append(p, rows...)
 		return
 	}
-	ec := &wecomv1alpha1.ExternalContact{}
-	key := client.ObjectKey{Namespace: w.app.Namespace, Name: contactname.For(w.app.Name, id)}
-	if err := w.r.Get(ctx, key, ec); err == nil {
-		before := ec.DeepCopy()
+	if cached, err := w.r.Contacts.Get(ctx, w.app.Namespace, contactname.For(w.app.Name, id)); err == nil && cached != nil {
+		ec := cached.DeepCopy()
 		w.fill(ec, rows, fetched)
-		if sameContent(before, ec) {
+		if sameContent(cached, ec) {
 			return // unchanged: no write, nothing kept
 		}
 	}
@@ -225,14 +223,13 @@ func (w *walk) flush(ctx context.Context) {
 // write creates or updates one contact from all its rows.
 func (w *walk) write(ctx context.Context, rows []*wecom.BatchItem, fetched time.Time) {
 	id := string(rows[0].ExternalContact.ExternalUserID)
-	ec := &wecomv1alpha1.ExternalContact{}
 	key := client.ObjectKey{Namespace: w.app.Namespace, Name: contactname.For(w.app.Name, id)}
-	err := w.r.Get(ctx, key, ec)
+	cached, err := w.r.Contacts.Get(ctx, key.Namespace, key.Name)
 	switch {
-	case apierrors.IsNotFound(err):
+	case err == nil && cached == nil:
 		err = w.create(ctx, key, id, rows, fetched)
 	case err == nil:
-		err = w.update(ctx, ec, rows, fetched)
+		err = w.update(ctx, cached, rows, fetched)
 	}
 	if err != nil {
 		w.mu.Lock()
@@ -262,8 +259,8 @@ func (w *walk) create(ctx context.Context, key client.ObjectKey, id string, rows
 		if !apierrors.IsAlreadyExists(err) {
 			return fmt.Errorf("create contact: %w", err)
 		}
-		cur := &wecomv1alpha1.ExternalContact{}
-		if err := w.r.Get(ctx, key, cur); err != nil {
+		cur, err := w.r.Contacts.Get(ctx, key.Namespace, key.Name)
+		if err != nil || cur == nil {
 			return nil // not in the cache yet: its creator's sync covers it
 		}
 		return w.update(ctx, cur, rows, fetched)
@@ -287,14 +284,14 @@ func (w *walk) create(ctx context.Context, key client.ObjectKey, id string, rows
 // subresource takes only status from the request and keeps the rest of the
 // stored object, so a contact read from the compacted cache (no labels) is
 // written safely, and without computing a patch.
-func (w *walk) update(ctx context.Context, ec *wecomv1alpha1.ExternalContact, rows []*wecom.BatchItem, fetched time.Time) error {
-	if ec.Generation != ec.Status.ObservedGeneration ||
-		(ec.Status.LastSyncTime != nil && ec.Status.LastSyncTime.Time.After(fetched)) {
+func (w *walk) update(ctx context.Context, cached *wecomv1alpha1.ExternalContact, rows []*wecom.BatchItem, fetched time.Time) error {
+	if cached.Generation != cached.Status.ObservedGeneration ||
+		(cached.Status.LastSyncTime != nil && cached.Status.LastSyncTime.Time.After(fetched)) {
 		return nil
 	}
-	before := ec.DeepCopy()
+	ec := cached.DeepCopy()
 	w.fill(ec, rows, fetched)
-	if sameContent(before, ec) {
+	if sameContent(cached, ec) {
 		return nil
 	}
 	if err := w.r.Status().Update(ctx, ec); err != nil {
@@ -350,46 +347,39 @@ func (w *walk) finish(ec *wecomv1alpha1.ExternalContact, fetched time.Time) {
 	}
 }
 
-// sameContent compares two statuses, ignoring when they were synced.
+// sameContent compares two statuses, ignoring when they were synced. It
+// copies nothing (either side may be the cache's own object): the fields
+// ignored are cleared on shallow copies.
 func sameContent(a, b *wecomv1alpha1.ExternalContact) bool {
-	x, y := a.Status.DeepCopy(), b.Status.DeepCopy()
-	x.LastSyncTime, y.LastSyncTime = nil, nil
-	for _, s := range []*wecomv1alpha1.ExternalContactStatus{x, y} {
-		for i := range s.Conditions {
-			s.Conditions[i].LastTransitionTime = metav1.Time{}
+	x, y := a.Status, b.Status
+	if len(x.Conditions) != len(y.Conditions) {
+		return false
+	}
+	for i := range x.Conditions {
+		cx, cy := x.Conditions[i], y.Conditions[i]
+		cx.LastTransitionTime, cy.LastTransitionTime = metav1.Time{}, metav1.Time{}
+		if cx != cy {
+			return false
 		}
 	}
+	x.Conditions, y.Conditions = nil, nil
+	x.LastSyncTime, y.LastSyncTime = nil, nil
 	return equality.Semantic.DeepEqual(x, y)
 }
 
 // sweep runs after a complete walk: relations and contacts WeCom no longer
 // has are removed (contacts per deletionPolicy). Anything created, changed
 // by an event or synced since the walk began is left alone. The cached
-// contacts are read in place; only those that change are copied.
+// contacts are read in place.
 func (w *walk) sweep(ctx context.Context) error {
 	return w.r.Contacts.Each(ctx, w.app.Namespace, w.app.Name, func(cached *wecomv1alpha1.ExternalContact) bool {
-		if w.touchedSinceStart(cached) || w.allSeen(cached) {
-			return true
-		}
-		if err := w.sweepOne(ctx, cached.DeepCopy()); err != nil {
-			w.count(&w.res.Failed)
+		if !w.touchedSinceStart(cached) {
+			if err := w.sweepOne(ctx, cached); err != nil {
+				w.count(&w.res.Failed)
+			}
 		}
 		return ctx.Err() == nil
 	})
-}
-
-// allSeen says whether the walk saw every relation the contact records, so
-// the sweep has nothing to change.
-func (w *walk) allSeen(ec *wecomv1alpha1.ExternalContact) bool {
-	if len(ec.Status.FollowUsers) == 0 || int(ec.Status.FollowUserCount) != activeCount(ec.Status.FollowUsers) {
-		return false
-	}
-	for _, fu := range ec.Status.FollowUsers {
-		if !w.sawPair(ec.Spec.ExternalUserID, fu.UserID) {
-			return false
-		}
-	}
-	return true
 }
 
 func (w *walk) touchedSinceStart(ec *wecomv1alpha1.ExternalContact) bool {
@@ -402,29 +392,42 @@ func (w *walk) touchedSinceStart(ec *wecomv1alpha1.ExternalContact) bool {
 		(ec.Status.LastSyncTime != nil && ec.Status.LastSyncTime.Time.After(w.start) && w.seen[ec.Spec.ExternalUserID] == nil)
 }
 
-func (w *walk) sweepOne(ctx context.Context, ec *wecomv1alpha1.ExternalContact) error {
-	before := ec.DeepCopy()
-	var active []wecomv1alpha1.FollowUser
+// sweepOne ends the relations of a cached contact that the walk did not
+// see, and the contact itself (per deletionPolicy) when none is left. It
+// reads the cached object in place and copies it only to change it.
+func (w *walk) sweepOne(ctx context.Context, cached *wecomv1alpha1.ExternalContact) error {
+	fs := cached.Status.FollowUsers
+	seen := 0
+	for _, fu := range fs {
+		if w.sawPair(cached.Spec.ExternalUserID, fu.UserID) {
+			seen++
+		}
+	}
+	if seen > 0 && seen == len(fs) && int(cached.Status.FollowUserCount) == activeCount(fs) {
+		return nil // every relation seen: nothing to change
+	}
+	gone := seen == 0
+	if gone && w.app.Spec.DeletionPolicy != wecomv1alpha1.DeletionPolicyRetain {
+		deleted, err := deleteGone(ctx, w.r.Client, cached)
+		if deleted {
+			w.count(&w.res.Deleted)
+		}
+		return err
+	}
+	ec := cached.DeepCopy()
+	active := make([]wecomv1alpha1.FollowUser, 0, seen)
 	for _, fu := range ec.Status.FollowUsers {
 		if w.sawPair(ec.Spec.ExternalUserID, fu.UserID) {
 			active = append(active, fu)
 		}
 	}
-	gone := len(active) == 0
 	if gone {
-		if w.app.Spec.DeletionPolicy != wecomv1alpha1.DeletionPolicyRetain {
-			deleted, err := deleteGone(ctx, w.r.Client, ec)
-			if deleted {
-				w.count(&w.res.Deleted)
-			}
-			return err
-		}
 		active = endRelations(ec.Status.FollowUsers)
 		setBool(&ec.Status.Conditions, wecomv1alpha1.ConditionDeleted, true, ReasonGone, retainedMessage, ec.Generation)
 	}
 	ec.Status.FollowUsers = active
 	ec.Status.FollowUserCount = int32(activeCount(active))
-	if sameContent(before, ec) {
+	if sameContent(cached, ec) {
 		return nil
 	}
 	if err := w.r.Status().Update(ctx, ec); err != nil {

@@ -42,21 +42,11 @@ func DefaultConfig() Config {
 
 func (c *Config) defaults() {
 	d := DefaultConfig()
-	if c.MaxBodyBytes <= 0 {
-		c.MaxBodyBytes = d.MaxBodyBytes
-	}
-	if c.DedupeTTL <= 0 {
-		c.DedupeTTL = d.DedupeTTL
-	}
-	if c.DedupeSize <= 0 {
-		c.DedupeSize = d.DedupeSize
-	}
-	if c.WriteTimeout <= 0 {
-		c.WriteTimeout = d.WriteTimeout
-	}
-	if c.LastEventInterval <= 0 {
-		c.LastEventInterval = d.LastEventInterval
-	}
+	c.MaxBodyBytes = positive(c.MaxBodyBytes, d.MaxBodyBytes)
+	c.DedupeTTL = positive(c.DedupeTTL, d.DedupeTTL)
+	c.DedupeSize = positive(c.DedupeSize, d.DedupeSize)
+	c.WriteTimeout = positive(c.WriteTimeout, d.WriteTimeout)
+	c.LastEventInterval = positive(c.LastEventInterval, d.LastEventInterval)
 	if c.Now == nil {
 		c.Now = time.Now
 	}
@@ -84,4 +74,12 @@ func parsePath(p string) (namespace, name string, ok bool) {
 		return "", "", false
 	}
 	return namespace, name, true
+}
+
+// positive returns v, or d when v is not positive (unset or invalid).
+func positive[T ~int | ~int64 | ~float64](v, d T) T {
+	if v > 0 {
+		return v
+	}
+	return d
 }

@@ -96,8 +96,9 @@ func (s *Server) handle(r *http.Request) outcome {
 	if !s.ready.Load() {
 		return reject(http.StatusServiceUnavailable, "not_ready")
 	}
+	// The app is only read: no deep copy of the cached object per callback.
 	app := &wecomv1alpha1.WeComApp{}
-	if err := s.apps.Get(r.Context(), types.NamespacedName{Namespace: ns, Name: name}, app); err != nil {
+	if err := s.apps.Get(r.Context(), types.NamespacedName{Namespace: ns, Name: name}, app, client.UnsafeDisableDeepCopy); err != nil {
 		if apierrors.IsNotFound(err) {
 			return reject(http.StatusNotFound, "unknown_app")
 		}

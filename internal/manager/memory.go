@@ -19,17 +19,14 @@ import (
 const DefaultGCPercent = 30
 
 // SetGCPercent applies percent as GOGC unless the GOGC environment variable
-// is set, which wins; it returns the value in effect (-1: off).
-func SetGCPercent(log logr.Logger, percent int) int {
+// is set, which wins (the runtime has read it already).
+func SetGCPercent(log logr.Logger, percent int) {
 	if v := os.Getenv("GOGC"); v != "" {
-		prev := debug.SetGCPercent(100)
-		debug.SetGCPercent(prev)
-		log.Info("GC percent from GOGC", "gcPercent", prev)
-		return prev
+		log.Info("GC percent from GOGC", "GOGC", v)
+		return
 	}
 	debug.SetGCPercent(percent)
 	log.Info("GC percent set", "gcPercent", percent)
-	return percent
 }
 
 // SetMemoryLimit sets the Go memory limit to 90% of the container's memory

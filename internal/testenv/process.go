@@ -113,8 +113,8 @@ func (p *Process) Scrape() (map[string]float64, error) {
 // GC makes the process collect garbage (through its heap profile
 // endpoint) and returns its heap in use afterwards.
 func (p *Process) GC() (float64, error) {
-	if code, err := p.get(p.Pprof, "/debug/pprof/heap?gc=1"); err != nil || code != http.StatusOK {
-		return 0, fmt.Errorf("heap profile: %d %v", code, err)
+	if err := p.heapProfile(io.Discard); err != nil {
+		return 0, err
 	}
 	m, err := p.Scrape()
 	if err != nil {
@@ -126,20 +126,31 @@ func (p *Process) GC() (float64, error) {
 // SaveHeapProfile writes the process's heap profile (after a collection)
 // to path, for go tool pprof.
 func (p *Process) SaveHeapProfile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := p.heapProfile(f); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// heapProfile writes the heap profile, taken after a collection, to w.
+func (p *Process) heapProfile(w io.Writer) error {
 	resp, err := http.Get("http://" + p.Pprof + "/debug/pprof/heap?gc=1")
 	if err != nil {
 		return fmt.Errorf("heap profile: %w", err)
 	}
 	defer resp.Body.Close()
-	f, err := os.Create(path)
-	if err != nil {
-		return err
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("heap profile: %s", resp.Status)
 	}
-	if _, err := io.Copy(f, resp.Body); err != nil {
-		f.Close()
-		return fmt.Errorf("save heap profile: %w", err)
+	if _, err := io.Copy(w, resp.Body); err != nil {
+		return fmt.Errorf("read heap profile: %w", err)
 	}
-	return f.Close()
+	return nil
 }
 
 // Status returns a size field of /proc/<pid>/status in bytes: VmRSS is the

@@ -103,27 +103,13 @@ type block struct {
 // New returns a Client.
 func New(o Options) *Client {
 	d := DefaultOptions(o.BaseURL)
-	if o.RatePerSecond <= 0 {
-		o.RatePerSecond = d.RatePerSecond
-	}
-	if o.Burst <= 0 {
-		o.Burst = d.Burst
-	}
-	if o.CallTimeout <= 0 {
-		o.CallTimeout = d.CallTimeout
-	}
-	if o.BackoffBase <= 0 {
-		o.BackoffBase = d.BackoffBase
-	}
-	if o.MinuteBlock <= 0 {
-		o.MinuteBlock = d.MinuteBlock
-	}
-	if o.HourBlock <= 0 {
-		o.HourBlock = d.HourBlock
-	}
-	if o.TokenMargin <= 0 {
-		o.TokenMargin = d.TokenMargin
-	}
+	o.RatePerSecond = positive(o.RatePerSecond, d.RatePerSecond)
+	o.Burst = positive(o.Burst, d.Burst)
+	o.CallTimeout = positive(o.CallTimeout, d.CallTimeout)
+	o.BackoffBase = positive(o.BackoffBase, d.BackoffBase)
+	o.MinuteBlock = positive(o.MinuteBlock, d.MinuteBlock)
+	o.HourBlock = positive(o.HourBlock, d.HourBlock)
+	o.TokenMargin = positive(o.TokenMargin, d.TokenMargin)
 	if o.Now == nil {
 		o.Now = time.Now
 	}
@@ -375,4 +361,12 @@ func redact(err error) error {
 		return fmt.Errorf("%s: %w", ue.Op, ue.Err)
 	}
 	return err
+}
+
+// positive returns v, or d when v is not positive (unset or invalid).
+func positive[T ~int | ~int64 | ~float64](v, d T) T {
+	if v > 0 {
+		return v
+	}
+	return d
 }

@@ -96,14 +96,20 @@ func wantStateOf(corp string) map[string]string {
 
 // gotState is what the ExternalContacts say, in the same form; it also
 // checks every corp tag carries its name.
-func gotState(t testing.TB, ns string) (map[string]string, map[string]string) {
+// contactsIn lists the namespace's contacts from the API server.
+func contactsIn(t testing.TB, ns string) []wecomv1alpha1.ExternalContact {
 	t.Helper()
 	var list wecomv1alpha1.ExternalContactList
 	if err := env.Client.List(context.Background(), &list, client.InNamespace(ns)); err != nil {
 		t.Fatal(err)
 	}
+	return list.Items
+}
+
+func gotState(t testing.TB, ns string) (map[string]string, map[string]string) {
+	t.Helper()
 	out, versions := map[string]string{}, map[string]string{}
-	for _, ec := range list.Items {
+	for _, ec := range contactsIn(t, ns) {
 		var rel []string
 		for _, f := range ec.Status.FollowUsers {
 			if f.RelationState == wecomv1alpha1.RelationDeletedByUser {
@@ -260,7 +266,6 @@ func TestResyncConvergesAtScale(t *testing.T) {
 // TestIncompleteWalkDeletesNothing: members without an interop license make
 // the walk incomplete, and an incomplete walk proves no absence.
 func TestIncompleteWalkDeletesNothing(t *testing.T) {
-	ctx := context.Background()
 	const small = "ww00000000resync02"
 	corp := wecomfake.NewCorp(small, secret)
 	corp.Seed(wecomfake.SeedOptions{FollowUsers: 5, Contacts: 200, MaxFollowsPerContact: 1, Seed: 7})
@@ -279,12 +284,8 @@ func TestIncompleteWalkDeletesNothing(t *testing.T) {
 	if r.Complete || r.Deleted != 0 || !strings.Contains(r.Message, "license") {
 		t.Fatalf("incomplete resync: %+v", r)
 	}
-	var list wecomv1alpha1.ExternalContactList
-	if err := env.Client.List(ctx, &list, client.InNamespace(ns)); err != nil {
-		t.Fatal(err)
-	}
-	if len(list.Items) != 200 {
-		t.Fatalf("an incomplete walk changed the contact count to %d", len(list.Items))
+	if n := len(contactsIn(t, ns)); n != 200 {
+		t.Fatalf("an incomplete walk changed the contact count to %d", n)
 	}
 	// Once the license is back, the walk is complete and the absences count.
 	fake.Do(small, func(c *wecomfake.Corp) { delete(c.Unlicensed, "member003") })
@@ -403,12 +404,8 @@ func TestInterruptedResyncRestarts(t *testing.T) {
 	if r := app.Status.LastResync; r.Created != 100 || r.Seen != 100 {
 		t.Fatalf("restarted walk: %+v", r)
 	}
-	var list wecomv1alpha1.ExternalContactList
-	if err := env.Client.List(ctx, &list, client.InNamespace(ns)); err != nil {
-		t.Fatal(err)
-	}
-	if len(list.Items) != 100 {
-		t.Fatalf("%d contacts after the restarted walk, want 100", len(list.Items))
+	if n := len(contactsIn(t, ns)); n != 100 {
+		t.Fatalf("%d contacts after the restarted walk, want 100", n)
 	}
 }
 
